@@ -1,0 +1,34 @@
+"""Options shared by several commands (typer ``Annotated`` aliases) and their use."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+Source = Annotated[str, typer.Argument(help="digits, shapes, cifar10, hf:NAME, a file or a folder")]
+Format = Annotated[str, typer.Option(help="force the source format (auto guesses from the name)")]
+TextColumn = Annotated[str | None, typer.Option(help="text column of a CSV/TSV/JSONL/Parquet table")]
+LabelColumn = Annotated[str | None, typer.Option(help="label column of a table (default: label)")]
+Encoding = Annotated[str | None, typer.Option(help="text encoding (default utf-8; TREC latin-1)")]
+Split = Annotated[str | None, typer.Option(help="split of sources that have them (train/test)")]
+DataDir = Annotated[str | None, typer.Option(help="folder holding named datasets (cifar10/)")]
+FineLabels = Annotated[bool, typer.Option(help="TREC: the 50 fine labels")]
+Device = Annotated[str, typer.Option(help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")]
+Precision = Annotated[str, typer.Option(help="auto (bf16 where fast), fp32, bf16, fp16")]
+OnError = Annotated[str, typer.Option(help="bad items: raise (stop, naming the row) or skip (count)")]
+BatchSize = Annotated[int | None, typer.Option(help="items per forward pass")]
+Json = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+
+
+def data_options(**kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments for :func:`reprlearn.load_dataset` from CLI option values."""
+    return {k: v for k, v in kwargs.items() if v not in (None, False)}
+
+
+def quiet_datasets() -> None:
+    """Silence ``datasets``' own progress bars (we show ours)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()

@@ -1,0 +1,145 @@
+"""The encoder registry: names ``family:identifier`` -> :class:`Encoder` objects.
+
+A family registers a factory with :func:`register`::
+
+    @register("pca", example="pca:32", description="PCA to D dims", modality="image")
+    def _pca(identifier: str, **options) -> Encoder: ...
+
+``load_encoder("pca:32")`` then calls the factory with ``identifier="32"``. Short
+aliases (``minilm``) resolve to full names first. Families whose library is missing
+still list (``reprlearn encoders`` shows them as not installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reprlearn.encoders.base import Encoder
+
+Factory = Callable[..., Encoder]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registered encoder family."""
+
+    name: str
+    factory: Factory
+    description: str
+    example: str
+    requires: tuple[str, ...] = ()
+    needs_download: bool = False
+
+    @property
+    def installed(self) -> bool:
+        """True when every module in ``requires`` can be imported."""
+        return all(importlib.util.find_spec(m) is not None for m in self.requires)
+
+
+FAMILIES: dict[str, Family] = {}
+ALIASES: dict[str, Callable[[], str]] = {}
+
+
+@dataclass
+class _Registration:
+    name: str
+    description: str
+    example: str
+    requires: tuple[str, ...] = field(default_factory=tuple)
+    needs_download: bool = False
+
+    def __call__(self, factory: Factory) -> Factory:
+        FAMILIES[self.name] = Family(
+            self.name,
+            factory,
+            self.description,
+            self.example,
+            self.requires,
+            self.needs_download,
+        )
+        return factory
+
+
+def register(
+    name: str,
+    *,
+    description: str,
+    example: str,
+    requires: tuple[str, ...] = (),
+    needs_download: bool = False,
+) -> _Registration:
+    """Decorator registering an encoder family ``name`` (see module docstring)."""
+    return _Registration(name, description, example, requires, needs_download)
+
+
+def alias(short: str, resolve: Callable[[], str]) -> None:
+    """Register ``short`` as an alias; ``resolve()`` returns the full name at load time."""
+    ALIASES[short] = resolve
+
+
+def resolve_name(name: str) -> str:
+    """Expand an alias (``minilm`` -> ``st:/path/or/hub-id``); other names unchanged."""
+    return ALIASES[name]() if name in ALIASES else name
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``"pca:32"`` -> ``("pca", "32")``; ``"pixels"`` -> ``("pixels", "")``.
+
+    Raises:
+        ValueError: unknown family, with the list of known families and aliases.
+    """
+    _load_families()
+    full = resolve_name(name.strip())
+    family, _, identifier = full.partition(":")
+    if family not in FAMILIES:
+        known = ", ".join(sorted(FAMILIES) + sorted(ALIASES))
+        raise ValueError(f"unknown encoder {name!r}. Known families and aliases: {known}")
+    return family, identifier
+
+
+def load_encoder(name: str, **options: Any) -> Encoder:
+    """Build the encoder called ``name`` (e.g. ``"pca:32"``, ``"minilm"``, ``"timm:resnet18"``).
+
+    Args:
+        name: ``family:identifier`` or an alias; ``reprlearn encoders`` lists them.
+        **options: family-specific options (e.g. ``modality="text"`` for ``open_clip``).
+
+    Raises:
+        ValueError: unknown family or malformed identifier.
+        ImportError: the family's library is not installed (names the pip package).
+    """
+    family, identifier = split_name(name)
+    fam = FAMILIES[family]
+    missing = [m for m in fam.requires if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ImportError(f"encoder {name!r} needs {', '.join(missing)}: pip install {missing[0]}")
+    encoder = fam.factory(identifier, **options)
+    encoder.name = name
+    return encoder
+
+
+_LOADED = False
+
+
+def _load_families() -> None:
+    """Import every module in :mod:`reprlearn.encoders` so their families register."""
+    global _LOADED
+    if _LOADED:
+        return
+    import pkgutil
+
+    import reprlearn.encoders as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name not in {"base", "registry"}:
+            importlib.import_module(f"reprlearn.encoders.{info.name}")
+    _LOADED = True
+
+
+def families() -> list[Family]:
+    """All registered families, sorted by name."""
+    _load_families()
+    return [FAMILIES[k] for k in sorted(FAMILIES)]

@@ -1,0 +1,1 @@
+"""Learning representations: self-supervised methods, autoencoders, heads, fine-tuning."""
