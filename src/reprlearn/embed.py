@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from reprlearn.data.items import BadItem, decode_item, describe_row
+from reprlearn.data.items import BadItem, decode_item, describe_row, failure_reason
 from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.encoders.base import Encoder, TorchEncoder
@@ -74,7 +74,7 @@ class _Rows(torch.utils.data.Dataset):
         try:
             return int(self.ids[j]), self.prepare(self.raw[j])
         except Exception as e:  # a corrupt image, an empty text: judged in the main process
-            return int(self.ids[j]), BadItem(f"{type(e).__name__}: {e}")
+            return int(self.ids[j]), BadItem(failure_reason(e))
 
 
 class _Collate:
@@ -162,7 +162,9 @@ def _fit_items(ds: datasets.Dataset, column: str, run: _Run) -> list[Any]:
             good.append(decode_item(item, run.encoder.modality))
         except Exception as e:
             if run.on_error == "raise":
-                raise DataError(f"{run.describe(row)}: {type(e).__name__}: {e}. Fix it or pass --on-error skip") from None
+                raise DataError(
+                    f"{run.describe(row)}: {failure_reason(e)}. Fix it, or pass --on-error skip"
+                ) from None
     return good
 
 

@@ -73,7 +73,6 @@ def find_named_dataset(name: str, data_dir: str | Path | None, split: str) -> Pa
         DataError: not found; lists where it looked and how to point to it.
     """
     roots = [Path(p) for p in (data_dir, os.environ.get("REPRLEARN_DATA")) if p]
-    roots.append(Path("../shared/data"))
     tried = []
     for root in roots:
         candidate = root / name / f"{split}.parquet"

@@ -49,13 +49,18 @@ def decode_item(item: Any, modality: str) -> Any:
 
 def describe_row(ds: datasets.Dataset, row: int, spec: dict | None) -> str:
     """Where row ``row`` comes from: ``"row 12 (MR/rt-polarity.pos:13)"`` and the like."""
+    if "origin" in ds.column_names:
+        return f"row {row} ({ds[row]['origin']})"
     where = f"row {row}"
     if spec and spec.get("source"):
         where += f" of {spec['source']}"
-    if "origin" in ds.column_names:
-        where += f" ({ds[row]['origin']})"
-    elif "image" in ds.column_names:
+    if "image" in ds.column_names:
         value = ds[row]["image"]
         if isinstance(value, dict) and value.get("path"):
             where += f" ({value['path']})"
     return where
+
+
+def failure_reason(error: Exception) -> str:
+    """A short reason for a failed item: the message, with the type for non-ValueErrors."""
+    return str(error) if type(error) is ValueError else f"{type(error).__name__}: {error}"

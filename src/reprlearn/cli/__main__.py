@@ -1,0 +1,5 @@
+"""``python -m reprlearn.cli``: the same as the ``reprlearn`` command."""
+
+from reprlearn.cli import main
+
+main()

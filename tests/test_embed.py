@@ -1,0 +1,159 @@
+"""The embed loop and the embedding store: shapes, resume after interruption, bad items."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import datasets
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from reprlearn.data import load_dataset
+from reprlearn.embed import embed, encode_items
+from reprlearn.encoders import load_encoder
+from reprlearn.errors import DataError, StoreError
+from reprlearn.store import EmbeddingStore, StoreWriter
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def test_digits_pca32_store(digits, tmp_path):
+    store = embed(digits, "pca:32", tmp_path / "s", progress=False)
+    X, y = store.to_numpy()
+    assert X.shape == (1797, 32) and X.dtype == np.float32
+    assert (y == np.asarray(digits["label"])).all()
+    df = pd.read_parquet(tmp_path / "s" / "data")
+    assert len(df) == 1797 and len(df.embedding[0]) == 32
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["counts"]["embedded"] == 1797
+    assert manifest["encoder_name"] == "pca:32" and manifest["label_names"][0] == "0"
+    assert "torch" in manifest["versions"]
+
+
+def test_store_readable_by_polars_and_duckdb(digits, tmp_path):
+    polars = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    embed(digits, "pca:8", tmp_path / "s", progress=False)
+    assert polars.read_parquet(str(tmp_path / "s" / "data" / "*.parquet")).height == 1797
+    n = duckdb.sql(f"select count(*) from read_parquet('{tmp_path}/s/data/*.parquet')").fetchone()[0]
+    assert n == 1797
+
+
+def test_pixels_are_flattened_unit_range(digits):
+    X = encode_items("pixels", digits["image"][:10])
+    assert X.shape == (10, 64) and X.min() >= 0 and X.max() <= 1
+    raw = np.asarray(digits[0]["image"], dtype=np.float32).reshape(-1) / 255
+    np.testing.assert_allclose(X[0], raw)
+
+
+def test_normalize_gives_unit_vectors(digits, tmp_path):
+    X, _ = embed(digits, "random-projection:16", tmp_path / "s", normalize=True, progress=False).to_numpy()
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
+
+
+def test_interrupted_run_resumes_to_the_same_store(digits, tmp_path, monkeypatch):
+    full, _ = embed(digits, "pca:16", tmp_path / "full", shard_size=300, progress=False).to_numpy()
+    calls = {"n": 0}
+    original = StoreWriter.write_shard
+
+    def dying(self, *args, **kwargs):
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StoreWriter, "write_shard", dying)
+    with pytest.raises(KeyboardInterrupt):
+        embed(digits, "pca:16", tmp_path / "cut", shard_size=300, progress=False)
+    with pytest.raises(StoreError, match="incomplete"):
+        EmbeddingStore.open(tmp_path / "cut")
+    monkeypatch.setattr(StoreWriter, "write_shard", original)
+    resumed = embed(digits, "pca:16", tmp_path / "cut", shard_size=300, progress=False)
+    X, _ = resumed.to_numpy()
+    assert len(resumed.shard_paths()) == 6
+    np.testing.assert_array_equal(X, full)
+
+
+def test_store_never_mixes_encoders(digits, tmp_path):
+    embed(digits, "pca:8", tmp_path / "s", progress=False)
+    with pytest.raises(StoreError, match="encoder_name.*--overwrite"):
+        embed(digits, "pca:16", tmp_path / "s", progress=False)
+    store = embed(digits, "pca:16", tmp_path / "s", overwrite=True, progress=False)
+    assert store.dim == 16
+
+
+def _png(color) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _images_with_a_corrupt_one():
+    good = [{"bytes": _png((i * 20, 0, 0)), "path": f"a/{i}.png"} for i in range(6)]
+    truncated = {"bytes": _png((0, 0, 0))[:30], "path": "a/broken.png"}
+    feats = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["a"])})
+    return datasets.Dataset.from_dict({"image": good[:3] + [truncated] + good[3:], "label": [0] * 7}, features=feats)
+
+
+def test_corrupt_image_is_named_or_skipped_and_counted(tmp_path):
+    ds = _images_with_a_corrupt_one()
+    with pytest.raises(DataError, match=r"row 3 .*\(a/broken.png\).*--on-error skip"):
+        embed(ds, "pixels", tmp_path / "a", progress=False, num_workers=0)
+    store = embed(ds, "pixels", tmp_path / "b", on_error="skip", progress=False, num_workers=0, overwrite=True)
+    assert store.manifest["counts"] == {"rows": 7, "embedded": 6, "skipped": 1}
+    assert store.manifest["skipped"][0]["id"] == 3
+    assert store.ids().tolist() == [0, 1, 2, 4, 5, 6]
+
+
+def test_empty_text_is_named_with_file_and_line(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("a fine sentence\n   \nanother one\n")
+    ds = load_dataset(str(path))
+    with pytest.raises(DataError, match=r"row 1 .*t.txt:2\): empty text"):
+        embed(ds, "tfidf:10", tmp_path / "s", progress=False)
+
+
+def test_wrong_modality_lists_columns(digits, tmp_path):
+    with pytest.raises(DataError, match=r"reads 'text' items.*\['image', 'label'\]"):
+        embed(digits, "tfidf", tmp_path / "s", progress=False)
+
+
+def test_fitted_state_is_reused_on_new_data(digits, tmp_path):
+    store = embed(digits, "pca:8", tmp_path / "s", progress=False)
+    enc = load_encoder("pca:8").load(tmp_path / "s" / "encoder")
+    X, _ = store.to_numpy()
+    np.testing.assert_allclose(enc.encode(digits["image"][:5]), X[:5], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.shared_data
+def test_kill_9_midway_then_rerun_completes_exactly(shared_data, tmp_path):
+    """A real SIGKILL during `reprlearn embed` on CIFAR-10 test; the rerun completes to 10,000 rows."""
+    out = tmp_path / "cifar"
+    cmd = [sys.executable, "-m", "reprlearn.cli", "embed", "cifar10", "--data-dir", str(shared_data),
+           "--encoder", "pixels", "--out", str(out), "--shard-size", "1000", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "data" / "part-00002.parquet").exists():
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(list((out / "data").glob("part-*.parquet")))
+    assert 0 < written < 10, "the kill must land half-way"
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    store = EmbeddingStore.open(out)
+    X, y = store.to_numpy()
+    assert X.shape == (10000, 3072) and store.ids().tolist() == list(range(10000))
+    fresh, _ = embed(load_dataset("cifar10", data_dir=str(shared_data)), "pixels", tmp_path / "fresh",
+                     shard_size=1000, progress=False).to_numpy()
+    np.testing.assert_array_equal(X, fresh)
