@@ -31,7 +31,7 @@ from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.encoders.registry import load_encoder
 from reprlearn.errors import DataError
 from reprlearn.progress import progress_bar
-from reprlearn.store import EmbeddingStore, StoreWriter
+from reprlearn.store import EmbeddingStore, StoreWriter, find_complete
 from reprlearn.versions import library_versions
 
 ON_ERROR = ("raise", "skip")
@@ -256,6 +256,8 @@ def embed(
         "batch_size": run.batch_size,
     }
     out = Path(out) if out is not None else Path(_tempdir())
+    if not overwrite and (done := find_complete(out, header)) is not None:
+        return done  # the same command ran to completion before: nothing to do
     writer = StoreWriter(out, header, overwrite=overwrite)
     if enc.requires_fit:
         _fit_or_restore(enc, writer.encoder_state_dir, lambda: _fit_items(raw_ds, column, run))

@@ -134,6 +134,17 @@ class EmbeddingStore:
         }
 
 
+def find_complete(path: str | Path, header: dict[str, Any]) -> EmbeddingStore | None:
+    """The finished store at ``path`` when it was made with the same :data:`IDENTITY_KEYS`
+    as ``header`` (so a rerun can reuse it as is), else None."""
+    manifest_path = Path(path) / MANIFEST
+    if not manifest_path.is_file():
+        return None
+    manifest = json.loads(manifest_path.read_text())
+    same = all(manifest.get(k) == header.get(k) for k in IDENTITY_KEYS)
+    return EmbeddingStore(Path(path), manifest) if same and manifest.get("status") == "complete" else None
+
+
 class StoreWriter:
     """Writes an :class:`EmbeddingStore` shard by shard; resumes an interrupted store.
 

@@ -1,0 +1,1 @@
+"""Reports: ``compare`` orchestration, its plots and the self-contained HTML page."""

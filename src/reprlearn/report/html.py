@@ -1,0 +1,116 @@
+"""The comparison report as one self-contained HTML file (images inlined as base64)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+main{max-width:1100px;margin:0 auto;padding:24px 32px 64px}
+h1{margin:8px 0 4px;font-size:28px} h2{margin-top:36px;border-bottom:2px solid #e2e5ea;padding-bottom:6px}
+h3{margin:18px 0 8px}
+.sub{color:#5b6475;margin-bottom:18px}
+.conclusion{background:#fff;border-left:5px solid #2f7d4f;padding:14px 18px;margin:18px 0;font-size:16px;line-height:1.5;border-radius:4px}
+table{border-collapse:collapse;background:#fff;font-size:14px;margin:8px 0}
+th,td{padding:6px 10px;border-bottom:1px solid #e6e8ec;text-align:right}
+th{background:#eef0f4;text-align:center} td:first-child,th:first-child{text-align:left}
+tr.best td{font-weight:600;background:#eef8f1}
+.grid{display:flex;flex-wrap:wrap;gap:16px}
+.card{background:#fff;border-radius:6px;padding:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.card img{max-width:500px;width:100%;display:block}
+.verdict{font-weight:600} .warn{color:#b3541e} .ok{color:#2f7d4f}
+.small{font-size:12px;color:#5b6475}
+"""
+
+
+def _img(path: Path, alt: str) -> str:
+    if not path.is_file():
+        return f'<p class="small">({html.escape(alt)} not available)</p>'
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(headers: list[str], rows: list[list[str]], best_first: bool = False) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cls = ' class="best"' if best_first and i == 0 else ""
+        body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _encoder_section(enc: dict[str, Any], out: Path) -> str:
+    files = {k: out / v for k, v in enc.get("files", {}).items()}
+    status = enc.get("geometry_status", "")
+    cls = "ok" if status == "healthy" else "warn"
+    parts = [
+        f'<h3>{html.escape(enc["encoder"])} <span class="small">({enc["dim"]}-d)</span></h3>',
+        f'<p class="verdict {cls}">{html.escape(enc.get("verdict", ""))}</p>',
+        '<div class="grid">',
+        f'<div class="card"><b>cosine similarity of a stratified sample</b>{_img(files.get("similarity", Path()), "similarity")}</div>',
+        f'<div class="card"><b>2-D map coloured by label</b>{_img(files.get("map", Path()), "map")}</div>',
+    ]
+    if "confusion" in files:
+        parts.append(f'<div class="card"><b>linear probe confusion matrix</b>{_img(files["confusion"], "confusion")}</div>')
+    parts.append("</div>")
+    neighbours = enc.get("neighbor_examples", [])
+    if neighbours:
+        parts.append("<p><b>nearest neighbours</b> (cosine; same-label share "
+                     f"{100 * enc.get('neighbor_agreement', 0):.1f}%)</p>")
+        parts.append(_table(["item", "label", "neighbours (label, cosine)"],
+                            [[n["item"], n["label"], n["neighbors"]] for n in neighbours]))
+    return "\n".join(parts)
+
+
+def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None = None) -> Path:
+    """Write ``report.html`` for a :class:`~reprlearn.report.compare.CompareResult` dict.
+
+    Args:
+        result: ``CompareResult.to_dict()``: ``source``, ``n_items``, ``n_classes``,
+            ``ranking`` (list of per-encoder dicts, best first), ``conclusion``, ``files``.
+        out: the report folder (image paths in ``result`` are relative to it).
+        path: output file (default ``out/report.html``).
+    Returns:
+        The path written.
+    """
+    out = Path(out)
+    path = Path(path) if path else out / "report.html"
+    ranking = result["ranking"]
+    headers = ["#", "encoder", "dim", "linear acc", "kNN acc", "k-means NMI", "eff. rank",
+               "LogME", "items/s"]
+    rows = [
+        [str(i + 1), e["encoder"], str(e["dim"]), e["linear_text"], e["knn_text"],
+         f'{e["nmi"]:.3f}', f'{e["effective_rank"]:.1f}', f'{e["logme"]:.3f}',
+         f'{e["items_per_s"]:,.0f}' if e.get("items_per_s") else "cached"]
+        for i, e in enumerate(ranking)
+    ]
+    body = [
+        f"<h1>Which representation makes this task easy?</h1>",
+        f'<div class="sub">{html.escape(str(result["source"]))}: {result["n_items"]:,} items, '
+        f'{result["n_classes"]} classes &middot; {len(ranking)} encoders &middot; '
+        f'{html.escape(result.get("protocol_note", ""))}</div>',
+        f'<div class="conclusion">{html.escape(result["conclusion"])}</div>',
+        "<h2>Ranking</h2>",
+        _table(headers, rows, best_first=True),
+        '<p class="small">linear acc: standardised features + logistic regression, mean &plusmn; std over '
+        "folds; kNN: cosine, k=20, temperature-weighted votes (DINO); NMI: k-means with k = number of "
+        "classes; eff. rank: RankMe; LogME: label evidence without training (higher is better).</p>",
+        "<h2>Label efficiency</h2>",
+        f'<div class="card">{_img(out / result["files"]["label_efficiency"], "label efficiency")}</div>',
+        _table(["encoder"] + [str(b) for b in result.get("budgets", [])],
+               [[e["encoder"]] + e.get("label_efficiency_text", []) for e in ranking]),
+        "<h2>Inside each embedding space</h2>",
+    ]
+    body += [_encoder_section(e, out) for e in ranking]
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>reprlearn compare: {html.escape(str(result['source']))}</title>"
+        f"<style>{_CSS}</style></head><body><main>{''.join(body)}"
+        f'<p class="small">reprlearn {html.escape(result.get("version", ""))} &middot; '
+        "results.json and results.csv hold every number shown here.</p></main></body></html>"
+    )
+    path.write_text(page, encoding="utf-8")
+    return path
