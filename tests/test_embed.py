@@ -46,7 +46,9 @@ def test_store_readable_by_polars_and_duckdb(digits, tmp_path):
     duckdb = pytest.importorskip("duckdb")
     embed(digits, "pca:8", tmp_path / "s", progress=False)
     assert polars.read_parquet(str(tmp_path / "s" / "data" / "*.parquet")).height == 1797
-    n = duckdb.sql(f"select count(*) from read_parquet('{tmp_path}/s/data/*.parquet')").fetchone()[0]
+    n = duckdb.sql(f"select count(*) from read_parquet('{tmp_path}/s/data/*.parquet')").fetchone()[
+        0
+    ]
     assert n == 1797
 
 
@@ -58,7 +60,9 @@ def test_pixels_are_flattened_unit_range(digits):
 
 
 def test_normalize_gives_unit_vectors(digits, tmp_path):
-    X, _ = embed(digits, "random-projection:16", tmp_path / "s", normalize=True, progress=False).to_numpy()
+    X, _ = embed(
+        digits, "random-projection:16", tmp_path / "s", normalize=True, progress=False
+    ).to_numpy()
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
 
 
@@ -102,15 +106,21 @@ def _png(color) -> bytes:
 def _images_with_a_corrupt_one():
     good = [{"bytes": _png((i * 20, 0, 0)), "path": f"a/{i}.png"} for i in range(6)]
     truncated = {"bytes": _png((0, 0, 0))[:30], "path": "a/broken.png"}
-    feats = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["a"])})
-    return datasets.Dataset.from_dict({"image": good[:3] + [truncated] + good[3:], "label": [0] * 7}, features=feats)
+    feats = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=["a"])}
+    )
+    return datasets.Dataset.from_dict(
+        {"image": good[:3] + [truncated] + good[3:], "label": [0] * 7}, features=feats
+    )
 
 
 def test_corrupt_image_is_named_or_skipped_and_counted(tmp_path):
     ds = _images_with_a_corrupt_one()
     with pytest.raises(DataError, match=r"row 3 .*\(a/broken.png\).*--on-error skip"):
         embed(ds, "pixels", tmp_path / "a", progress=False, num_workers=0)
-    store = embed(ds, "pixels", tmp_path / "b", on_error="skip", progress=False, num_workers=0, overwrite=True)
+    store = embed(
+        ds, "pixels", tmp_path / "b", on_error="skip", progress=False, num_workers=0, overwrite=True
+    )
     assert store.manifest["counts"] == {"rows": 7, "embedded": 6, "skipped": 1}
     assert store.manifest["skipped"][0]["id"] == 3
     assert store.ids().tolist() == [0, 1, 2, 4, 5, 6]
@@ -140,8 +150,22 @@ def test_fitted_state_is_reused_on_new_data(digits, tmp_path):
 def test_kill_9_midway_then_rerun_completes_exactly(shared_data, tmp_path):
     """A real SIGKILL during `reprlearn embed` on CIFAR-10 test; the rerun completes to 10,000 rows."""
     out = tmp_path / "cifar"
-    cmd = [sys.executable, "-m", "reprlearn.cli", "embed", "cifar10", "--data-dir", str(shared_data),
-           "--encoder", "pixels", "--out", str(out), "--shard-size", "1000", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "reprlearn.cli",
+        "embed",
+        "cifar10",
+        "--data-dir",
+        str(shared_data),
+        "--encoder",
+        "pixels",
+        "--out",
+        str(out),
+        "--shard-size",
+        "1000",
+        "--json",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "data" / "part-00002.parquet").exists():
@@ -154,6 +178,11 @@ def test_kill_9_midway_then_rerun_completes_exactly(shared_data, tmp_path):
     store = EmbeddingStore.open(out)
     X, y = store.to_numpy()
     assert X.shape == (10000, 3072) and store.ids().tolist() == list(range(10000))
-    fresh, _ = embed(load_dataset("cifar10", data_dir=str(shared_data)), "pixels", tmp_path / "fresh",
-                     shard_size=1000, progress=False).to_numpy()
+    fresh, _ = embed(
+        load_dataset("cifar10", data_dir=str(shared_data)),
+        "pixels",
+        tmp_path / "fresh",
+        shard_size=1000,
+        progress=False,
+    ).to_numpy()
     np.testing.assert_array_equal(X, fresh)

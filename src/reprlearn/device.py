@@ -45,7 +45,9 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     """
     if precision != "auto":
         if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; choose auto, {', '.join(PRECISIONS)}")
+            raise ValueError(
+                f"unknown precision {precision!r}; choose auto, {', '.join(PRECISIONS)}"
+            )
         return precision
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"

@@ -130,7 +130,11 @@ def _encode_rows(raw: Sequence[Any], ids: np.ndarray, run: _Run, advance: Callab
                     )
                 skipped.append({"id": row, "reason": item.reason})
             if good_ids:
-                vecs = enc.forward(enc.move(batch)).float().cpu().numpy() if neural else enc.encode(batch)
+                vecs = (
+                    enc.forward(enc.move(batch)).float().cpu().numpy()
+                    if neural
+                    else enc.encode(batch)
+                )
                 out_ids += good_ids
                 out_vecs.append(np.asarray(vecs, dtype=np.float32))
             advance(len(good_ids) + len(bad))
@@ -143,7 +147,9 @@ def _encode_rows(raw: Sequence[Any], ids: np.ndarray, run: _Run, advance: Callab
     return np.asarray(out_ids, dtype=np.int64)[order], X.astype(np.float32), skipped
 
 
-def _prepare_encoder(encoder: Encoder | str, device: str, precision: str) -> tuple[Encoder, str, str]:
+def _prepare_encoder(
+    encoder: Encoder | str, device: str, precision: str
+) -> tuple[Encoder, str, str]:
     enc = load_encoder(encoder) if isinstance(encoder, str) else encoder
     if not isinstance(enc, TorchEncoder):
         return enc, "cpu", "fp32"

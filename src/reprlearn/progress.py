@@ -28,7 +28,9 @@ class _Rate(TextColumn):
 
 
 @contextmanager
-def progress_bar(description: str, total: int, enabled: bool = True) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    description: str, total: int, enabled: bool = True
+) -> Iterator[Callable[[int], None]]:
     """Show a bar for ``total`` items; yields ``advance(n)``. Disabled: a no-op."""
     if not enabled:
         yield lambda n: None

@@ -68,10 +68,14 @@ class EmbeddingStore:
         """
         path = Path(path)
         if not (path / MANIFEST).is_file():
-            raise StoreError(f"{path} is not an embedding store (no {MANIFEST}); run `reprlearn embed` first")
+            raise StoreError(
+                f"{path} is not an embedding store (no {MANIFEST}); run `reprlearn embed` first"
+            )
         store = cls(path, json.loads((path / MANIFEST).read_text()))
         if store.manifest.get("status") != "complete":
-            raise StoreError(f"{path} is incomplete (interrupted run?): rerun the same `reprlearn embed` command to resume it")
+            raise StoreError(
+                f"{path} is incomplete (interrupted run?): rerun the same `reprlearn embed` command to resume it"
+            )
         return store
 
     @property
@@ -142,7 +146,11 @@ def find_complete(path: str | Path, header: dict[str, Any]) -> EmbeddingStore | 
         return None
     manifest = json.loads(manifest_path.read_text())
     same = all(manifest.get(k) == header.get(k) for k in IDENTITY_KEYS)
-    return EmbeddingStore(Path(path), manifest) if same and manifest.get("status") == "complete" else None
+    return (
+        EmbeddingStore(Path(path), manifest)
+        if same and manifest.get("status") == "complete"
+        else None
+    )
 
 
 class StoreWriter:
@@ -176,7 +184,9 @@ class StoreWriter:
                     )
             self.manifest["created"] = old.get("created")
         elif self.path.exists() and any(self.path.iterdir()):
-            raise StoreError(f"{self.path} exists and is not an embedding store; choose another --out or pass --overwrite")
+            raise StoreError(
+                f"{self.path} exists and is not an embedding store; choose another --out or pass --overwrite"
+            )
         self.manifest.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         self.manifest["status"] = "running"
         (self.path / "data").mkdir(parents=True, exist_ok=True)
@@ -206,7 +216,9 @@ class StoreWriter:
         if labels is not None:
             columns["label"] = pa.array(labels.astype(np.int64))
         columns["embedding"] = pa.FixedSizeListArray.from_arrays(flat, dim)
-        table = pa.table(columns).replace_schema_metadata({"reprlearn.skipped": json.dumps(skipped)})
+        table = pa.table(columns).replace_schema_metadata(
+            {"reprlearn.skipped": json.dumps(skipped)}
+        )
         final = self.path / "data" / _shard_name(index)
         tmp = final.with_name(f".{final.name}.tmp")
         pq.write_table(table, tmp)

@@ -5,8 +5,18 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-_LIBRARIES = ("reprlearn", "torch", "numpy", "scikit-learn", "datasets", "pyarrow",
-              "transformers", "sentence-transformers", "timm", "open_clip_torch")
+_LIBRARIES = (
+    "reprlearn",
+    "torch",
+    "numpy",
+    "scikit-learn",
+    "datasets",
+    "pyarrow",
+    "transformers",
+    "sentence-transformers",
+    "timm",
+    "open_clip_torch",
+)
 
 
 def library_versions() -> dict[str, str]:

@@ -23,8 +23,12 @@ def test_digits_are_8x8_grayscale_with_10_classes():
 
 @pytest.mark.parametrize(
     ("folder", "rows", "names"),
-    [("MR", 10662, ["neg", "pos"]), ("CR", 3775, ["neg", "pos"]), ("SUBJ", 10000, ["objective", "subjective"]),
-     ("MPQA", 10606, ["neg", "pos"])],
+    [
+        ("MR", 10662, ["neg", "pos"]),
+        ("CR", 3775, ["neg", "pos"]),
+        ("SUBJ", 10000, ["objective", "subjective"]),
+        ("MPQA", 10606, ["neg", "pos"]),
+    ],
 )
 def test_senteval_class_files(shared_data, folder, rows, names):
     ds = load_dataset(str(shared_data / "senteval" / folder))
@@ -43,7 +47,9 @@ def test_trec_coarse_and_fine_labels_in_latin1(shared_data):
 
 
 def test_trec_as_utf8_names_file_offset_and_fix(shared_data):
-    with pytest.raises(DataError, match=r"train_5500.label: not valid utf-8 at byte offset 3665.*--encoding"):
+    with pytest.raises(
+        DataError, match=r"train_5500.label: not valid utf-8 at byte offset 3665.*--encoding"
+    ):
         load_dataset(str(shared_data / "senteval" / "TREC" / "train_5500.label"), encoding="utf-8")
 
 
@@ -77,7 +83,9 @@ def test_csv_with_columns_and_missing_column(tmp_path):
 
 
 def test_jsonl_and_txt(tmp_path):
-    (tmp_path / "a.jsonl").write_text('{"text": "one", "label": "x"}\n{"text": "two", "label": "y"}\n')
+    (tmp_path / "a.jsonl").write_text(
+        '{"text": "one", "label": "x"}\n{"text": "two", "label": "y"}\n'
+    )
     assert load_dataset(str(tmp_path / "a.jsonl")).features["label"].names == ["x", "y"]
     (tmp_path / "b.txt").write_text("first line\nsecond line\n")
     ds = load_dataset(str(tmp_path / "b.txt"))

@@ -8,7 +8,9 @@ import typer
 
 Source = Annotated[str, typer.Argument(help="digits, shapes, cifar10, hf:NAME, a file or a folder")]
 Format = Annotated[str, typer.Option(help="force the source format (auto guesses from the name)")]
-TextColumn = Annotated[str | None, typer.Option(help="text column of a CSV/TSV/JSONL/Parquet table")]
+TextColumn = Annotated[
+    str | None, typer.Option(help="text column of a CSV/TSV/JSONL/Parquet table")
+]
 LabelColumn = Annotated[str | None, typer.Option(help="label column of a table (default: label)")]
 Encoding = Annotated[str | None, typer.Option(help="text encoding (default utf-8; TREC latin-1)")]
 Split = Annotated[str | None, typer.Option(help="split of sources that have them (train/test)")]
@@ -16,7 +18,9 @@ DataDir = Annotated[str | None, typer.Option(help="folder holding named datasets
 FineLabels = Annotated[bool, typer.Option(help="TREC: the 50 fine labels")]
 Device = Annotated[str, typer.Option(help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")]
 Precision = Annotated[str, typer.Option(help="auto (bf16 where fast), fp32, bf16, fp16")]
-OnError = Annotated[str, typer.Option(help="bad items: raise (stop, naming the row) or skip (count)")]
+OnError = Annotated[
+    str, typer.Option(help="bad items: raise (stop, naming the row) or skip (count)")
+]
 BatchSize = Annotated[int | None, typer.Option(help="items per forward pass")]
 Json = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
 

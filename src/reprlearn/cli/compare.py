@@ -21,7 +21,9 @@ def _budgets(text: str) -> list[int | str]:
         elif part.isdigit() and int(part) > 0:
             values.append(int(part))
         else:
-            raise typer.BadParameter(f"{part!r}: use positive integers and 'all', e.g. 1,2,5,10,all")
+            raise typer.BadParameter(
+                f"{part!r}: use positive integers and 'all', e.g. 1,2,5,10,all"
+            )
     return values
 
 
@@ -30,7 +32,9 @@ def compare(
     source: Annotated[str, typer.Argument(help="a labelled source (default: digits)")] = "digits",
     encoders: Annotated[str | None, typer.Option(help="comma-separated encoder names")] = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="report folder")] = None,
-    label_efficiency: Annotated[str, typer.Option(help="labels per class, e.g. 1,2,5,10,all")] = "1,2,5,10,all",
+    label_efficiency: Annotated[
+        str, typer.Option(help="labels per class, e.g. 1,2,5,10,all")
+    ] = "1,2,5,10,all",
     repeats: Annotated[int, typer.Option(help="draws per label budget")] = 5,
     sample: Annotated[int, typer.Option(help="items in each similarity matrix")] = 20,
     projection: Annotated[str, typer.Option(help="2-D map: pca, tsne or umap")] = "pca",
@@ -55,16 +59,33 @@ def compare(
     names = [e.strip() for e in encoders.split(",") if e.strip()] if encoders else None
     out = out or str(Path("reports") / slug(Path(source).name or source))
     result = run_compare(
-        source, names, out, budgets=_budgets(label_efficiency), repeats=repeats, sample=sample,
-        projection=projection, device=device, precision=precision, seed=seed, progress=not json_,
-        **o.data_options(format=None if format == "auto" else format, text_column=text_column,
-                         label_column=label_column, encoding=encoding, split=split,
-                         data_dir=data_dir, fine_labels=fine_labels),
+        source,
+        names,
+        out,
+        budgets=_budgets(label_efficiency),
+        repeats=repeats,
+        sample=sample,
+        projection=projection,
+        device=device,
+        precision=precision,
+        seed=seed,
+        progress=not json_,
+        **o.data_options(
+            format=None if format == "auto" else format,
+            text_column=text_column,
+            label_column=label_column,
+            encoding=encoding,
+            split=split,
+            data_dir=data_dir,
+            fine_labels=fine_labels,
+        ),
     )
     if json_:
         console.print_json(json.dumps(result.to_dict(), default=str))
         return
     console.print(result.table())
     console.print(f"\n[bold]Conclusion.[/] {result.conclusion}\n")
-    console.print(f"report: [link=file://{Path(out).resolve()}/report.html]{out}/report.html[/] "
-                  f"({result.seconds:.0f} s)")
+    console.print(
+        f"report: [link=file://{Path(out).resolve()}/report.html]{out}/report.html[/] "
+        f"({result.seconds:.0f} s)"
+    )

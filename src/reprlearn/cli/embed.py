@@ -15,7 +15,9 @@ from reprlearn.cli.app import app, console
 @app.command()
 def embed(
     source: o.Source,
-    encoder: Annotated[str, typer.Option("--encoder", "-e", help="encoder name, e.g. pca:32, minilm")],
+    encoder: Annotated[
+        str, typer.Option("--encoder", "-e", help="encoder name, e.g. pca:32, minilm")
+    ],
     out: Annotated[str, typer.Option("--out", "-o", help="store folder")],
     format: o.Format = "auto",
     text_column: o.TextColumn = None,
@@ -47,15 +49,29 @@ def embed(
     ds = load_dataset(
         source,
         **o.data_options(
-            format=format, text_column=text_column, label_column=label_column,
-            encoding=encoding, split=split, data_dir=data_dir, fine_labels=fine_labels,
+            format=format,
+            text_column=text_column,
+            label_column=label_column,
+            encoding=encoding,
+            split=split,
+            data_dir=data_dir,
+            fine_labels=fine_labels,
         ),
     )
     enc = load_encoder(encoder, **({"modality": modality} if modality else {}))
     store = run_embed(
-        ds, enc, out, batch_size=batch_size, device=device, precision=precision,
-        normalize=normalize, num_workers=num_workers, shard_size=shard_size,
-        on_error=on_error, overwrite=overwrite, progress=not json_,
+        ds,
+        enc,
+        out,
+        batch_size=batch_size,
+        device=device,
+        precision=precision,
+        normalize=normalize,
+        num_workers=num_workers,
+        shard_size=shard_size,
+        on_error=on_error,
+        overwrite=overwrite,
+        progress=not json_,
     )
     summary = store.summary()
     if json_:

@@ -38,9 +38,13 @@ def encoders(json_: o.Json = False) -> None:
     for column in ("family", "example", "description", "installed", "offline"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["family"], r["example"], r["description"],
-                      "yes" if r["installed"] else "[red]no[/]",
-                      "yes" if r["offline"] else "needs download")
+        table.add_row(
+            r["family"],
+            r["example"],
+            r["description"],
+            "yes" if r["installed"] else "[red]no[/]",
+            "yes" if r["offline"] else "needs download",
+        )
     console.print(table)
     if aliases:
         alias_table = Table(title="aliases")

@@ -17,7 +17,18 @@ from reprlearn.data import images, text
 from reprlearn.data.digits import load_digits_dataset
 from reprlearn.errors import DataError
 
-FORMATS = ("auto", "lines", "senteval", "trec", "sst2", "csv", "tsv", "jsonl", "parquet", "imagefolder")
+FORMATS = (
+    "auto",
+    "lines",
+    "senteval",
+    "trec",
+    "sst2",
+    "csv",
+    "tsv",
+    "jsonl",
+    "parquet",
+    "imagefolder",
+)
 NAMED_SPLITS = {"cifar10": ("train", "test")}
 SPLIT_FILES = {
     "trec": {"train": "train_5500.label", "test": "TREC_10.label"},
@@ -68,12 +79,16 @@ def load_dataset(
         spec["source"] = str(Path(source).resolve())
     if data_dir:
         spec["data_dir"] = str(Path(data_dir).resolve())
-    ds = _dispatch(source, format, text_column, label_column, encoding, split, data_dir, fine_labels, n, seed)
+    ds = _dispatch(
+        source, format, text_column, label_column, encoding, split, data_dir, fine_labels, n, seed
+    )
     for column in ("text", "image"):
         if column in ds.column_names:
             break
     else:
-        raise DataError(f"{source}: found no 'text' or 'image' column; columns are {ds.column_names}")
+        raise DataError(
+            f"{source}: found no 'text' or 'image' column; columns are {ds.column_names}"
+        )
     ds.info.description = json.dumps({_SPEC_KEY: spec})
     return ds
 
@@ -119,8 +134,14 @@ def _guess_file_format(path: Path) -> str:
         return "trec"
     if path.name.startswith("sentiment-"):
         return "sst2"
-    return {".txt": "lines", ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl",
-            ".parquet": "parquet"}.get(suffix, "lines")
+    return {
+        ".txt": "lines",
+        ".csv": "csv",
+        ".tsv": "tsv",
+        ".jsonl": "jsonl",
+        ".json": "jsonl",
+        ".parquet": "parquet",
+    }.get(suffix, "lines")
 
 
 def _load_file(path, fmt, text_column, label_column, encoding, fine):

@@ -90,7 +90,13 @@ def load_sst2(path: str | Path, encoding: str = "utf-8") -> datasets.Dataset:
     return _dataset(texts, origins, labels, SST2_LABELS)
 
 
-TABLE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+TABLE_BUILDERS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "json",
+    ".json": "json",
+    ".parquet": "parquet",
+}
 
 
 def load_table(

@@ -107,7 +107,10 @@ def _tfidf(identifier: str, **options: Any) -> Encoder:
     return TfidfEncoder(_positive_int(identifier, "tfidf", default=4096))
 
 
-@register("lsa", description="latent semantic analysis: TF-IDF + truncated SVD to D dims",
-          example="lsa:256")
+@register(
+    "lsa",
+    description="latent semantic analysis: TF-IDF + truncated SVD to D dims",
+    example="lsa:256",
+)
 def _lsa(identifier: str, **options: Any) -> Encoder:
     return LSAEncoder(_positive_int(identifier, "lsa"))

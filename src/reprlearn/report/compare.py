@@ -37,7 +37,10 @@ from reprlearn.report.conclusion import conclusion
 from reprlearn.report.html import write_html
 from reprlearn.report.plots import label_efficiency_plot
 
-DEFAULT_ENCODERS = {"image": ["pixels", "pca:16", "random-projection:16"], "text": ["tfidf", "lsa:128"]}
+DEFAULT_ENCODERS = {
+    "image": ["pixels", "pca:16", "random-projection:16"],
+    "text": ["tfidf", "lsa:128"],
+}
 DEFAULT_BUDGETS: tuple[int | str, ...] = (1, 2, 5, 10, "all")
 
 
@@ -133,14 +136,32 @@ class CompareResult:
 
     def table(self) -> Table:
         """The ranking as a rich table."""
-        table = Table(title=f"compare: {self.source} ({self.n_items} items, {self.n_classes} classes)")
-        for col in ("#", "encoder", "dim", "linear acc", "kNN acc", "NMI", "eff. rank", "LogME", "items/s"):
+        table = Table(
+            title=f"compare: {self.source} ({self.n_items} items, {self.n_classes} classes)"
+        )
+        for col in (
+            "#",
+            "encoder",
+            "dim",
+            "linear acc",
+            "kNN acc",
+            "NMI",
+            "eff. rank",
+            "LogME",
+            "items/s",
+        ):
             table.add_column(col, justify="left" if col == "encoder" else "right")
         for i, r in enumerate(self.ranking):
             row = r.row(self.budgets)
             table.add_row(
-                str(i + 1), r.encoder, str(r.dim), row["linear_text"], row["knn_text"],
-                f"{row['nmi']:.3f}", f"{row['effective_rank']:.1f}", f"{r.logme:.3f}",
+                str(i + 1),
+                r.encoder,
+                str(r.dim),
+                row["linear_text"],
+                row["knn_text"],
+                f"{row['nmi']:.3f}",
+                f"{row['effective_rank']:.1f}",
+                f"{r.logme:.3f}",
                 f"{r.items_per_s:,.0f}" if r.items_per_s else "cached",
                 style="bold green" if i == 0 else None,
             )
@@ -157,24 +178,45 @@ def _pm(score: dict[str, Any]) -> str:
 
 
 def _details(r: EncoderReport) -> dict[str, Any]:
-    return {"linear": r.linear, "knn": r.knn, "kmeans": r.kmeans, "mteb": r.mteb,
-            "logme": r.logme, "geometry": r.geometry, "label_efficiency": r.label_efficiency}
+    return {
+        "linear": r.linear,
+        "knn": r.knn,
+        "kmeans": r.kmeans,
+        "mteb": r.mteb,
+        "logme": r.logme,
+        "geometry": r.geometry,
+        "label_efficiency": r.label_efficiency,
+    }
 
 
-def _evaluate(store, name: str, enc_dir: Path, budgets, repeats: int, sample: int,
-              projection: str, seed: int, device: str) -> EncoderReport:
+def _evaluate(
+    store,
+    name: str,
+    enc_dir: Path,
+    budgets,
+    repeats: int,
+    sample: int,
+    projection: str,
+    seed: int,
+    device: str,
+) -> EncoderReport:
     enc_dir.mkdir(parents=True, exist_ok=True)
     seen = inspect(store, enc_dir, sample=sample, projection=projection, seed=seed)
     result = probe(store, "all", seed=seed, device=device)
     details = result.to_dict()["protocols"]
-    files = {k: str(Path(v).relative_to(enc_dir.parent.parent)) for k, v in seen.files.items()}
+    # keys without extension: "similarity", "map", "neighbors", "geometry", "inspect"
+    files = {
+        Path(k).stem: str(Path(v).relative_to(enc_dir.parent.parent)) for k, v in seen.files.items()
+    }
     confusion = result.results["linear"].confusion
     if confusion is not None:
         path = confusion_matrix_png(confusion, store.label_names, enc_dir / "confusion.png")
         files["confusion"] = str(path.relative_to(enc_dir.parent.parent))
     X, y = store.to_numpy()
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
-    le = label_efficiency(Xa, ya, Xb, yb, budgets=budgets, repeats=repeats, seed=seed, device=device)
+    le = label_efficiency(
+        Xa, ya, Xb, yb, budgets=budgets, repeats=repeats, seed=seed, device=device
+    )
     timing = store.manifest.get("timing", {})
     return EncoderReport(
         encoder=name,
@@ -201,11 +243,13 @@ def _neighbor_examples(rows: list[dict[str, Any]], n: int) -> list[dict[str, str
     examples = []
     for item_id, nbrs in list(by_item.items())[:n]:
         first = nbrs[0]
-        examples.append({
-            "item": (first["item"] or f"#{item_id}")[:80],
-            "label": str(first["label"]),
-            "neighbors": "; ".join(f"{r['neighbor_label']} ({r['cosine']:.2f})" for r in nbrs),
-        })
+        examples.append(
+            {
+                "item": (first["item"] or f"#{item_id}")[:80],
+                "label": str(first["label"]),
+                "neighbors": "; ".join(f"{r['neighbor_label']} ({r['cosine']:.2f})" for r in nbrs),
+            }
+        )
     return examples
 
 
@@ -260,15 +304,36 @@ def compare(
     reports = []
     for name in names:
         enc = load_encoder(name)
-        store = embed(ds, enc, out / "embeddings" / slug(name), device=device,
-                      precision=precision, progress=progress)
-        reports.append(_evaluate(store, name, out / "encoders" / slug(name), budgets, repeats,
-                                 sample, projection, seed, device))
+        store = embed(
+            ds,
+            enc,
+            out / "embeddings" / slug(name),
+            device=device,
+            precision=precision,
+            progress=progress,
+        )
+        reports.append(
+            _evaluate(
+                store,
+                name,
+                out / "encoders" / slug(name),
+                budgets,
+                repeats,
+                sample,
+                projection,
+                seed,
+                device,
+            )
+        )
     reports.sort(key=lambda r: -r.accuracy)
-    curves = {r.encoder: {"labels_per_class": r.label_efficiency["labels_per_class"],
-                          "mean": [a["value"] for a in r.label_efficiency["accuracy"]],
-                          "std": [a["std"] or 0.0 for a in r.label_efficiency["accuracy"]]}
-              for r in reports}
+    curves = {
+        r.encoder: {
+            "labels_per_class": r.label_efficiency["labels_per_class"],
+            "mean": [a["value"] for a in r.label_efficiency["accuracy"]],
+            "std": [a["std"] or 0.0 for a in r.label_efficiency["accuracy"]],
+        }
+        for r in reports
+    }
     label_efficiency_plot(curves, out / "label_efficiency.png", title=f"label efficiency: {source}")
     used_budgets = reports[0].label_efficiency["budgets"]
     result = CompareResult(
@@ -280,16 +345,33 @@ def compare(
         conclusion=conclusion(reports, used_budgets),
         out=str(out),
         seconds=time.perf_counter() - start,
-        files={"label_efficiency": "label_efficiency.png", "report": "report.html",
-               "results_json": "results.json", "results_csv": "results.csv"},
+        files={
+            "label_efficiency": "label_efficiency.png",
+            "report": "report.html",
+            "results_json": "results.json",
+            "results_csv": "results.csv",
+        },
     )
     _write_outputs(result, out)
     return result
 
 
-_CSV_FIELDS = ("encoder", "dim", "linear_acc", "linear_ci_low", "linear_ci_high", "knn_acc",
-               "nmi", "ari", "mteb_acc", "logme", "effective_rank", "geometry_status",
-               "neighbor_agreement", "items_per_s")
+_CSV_FIELDS = (
+    "encoder",
+    "dim",
+    "linear_acc",
+    "linear_ci_low",
+    "linear_ci_high",
+    "knn_acc",
+    "nmi",
+    "ari",
+    "mteb_acc",
+    "logme",
+    "effective_rank",
+    "geometry_status",
+    "neighbor_agreement",
+    "items_per_s",
+)
 
 
 def _write_outputs(result: CompareResult, out: Path) -> None:

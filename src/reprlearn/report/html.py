@@ -38,7 +38,9 @@ def _table(headers: list[str], rows: list[list[str]], best_first: bool = False) 
     body = []
     for i, row in enumerate(rows):
         cls = ' class="best"' if best_first and i == 0 else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+        body.append(
+            f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+        )
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
@@ -54,14 +56,22 @@ def _encoder_section(enc: dict[str, Any], out: Path) -> str:
         f'<div class="card"><b>2-D map coloured by label</b>{_img(files.get("map", Path()), "map")}</div>',
     ]
     if "confusion" in files:
-        parts.append(f'<div class="card"><b>linear probe confusion matrix</b>{_img(files["confusion"], "confusion")}</div>')
+        parts.append(
+            f'<div class="card"><b>linear probe confusion matrix</b>{_img(files["confusion"], "confusion")}</div>'
+        )
     parts.append("</div>")
     neighbours = enc.get("neighbor_examples", [])
     if neighbours:
-        parts.append("<p><b>nearest neighbours</b> (cosine; same-label share "
-                     f"{100 * enc.get('neighbor_agreement', 0):.1f}%)</p>")
-        parts.append(_table(["item", "label", "neighbours (label, cosine)"],
-                            [[n["item"], n["label"], n["neighbors"]] for n in neighbours]))
+        parts.append(
+            "<p><b>nearest neighbours</b> (cosine; same-label share "
+            f"{100 * enc.get('neighbor_agreement', 0):.1f}%)</p>"
+        )
+        parts.append(
+            _table(
+                ["item", "label", "neighbours (label, cosine)"],
+                [[n["item"], n["label"], n["neighbors"]] for n in neighbours],
+            )
+        )
     return "\n".join(parts)
 
 
@@ -79,19 +89,36 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
     out = Path(out)
     path = Path(path) if path else out / "report.html"
     ranking = result["ranking"]
-    headers = ["#", "encoder", "dim", "linear acc", "kNN acc", "k-means NMI", "eff. rank",
-               "LogME", "items/s"]
+    headers = [
+        "#",
+        "encoder",
+        "dim",
+        "linear acc",
+        "kNN acc",
+        "k-means NMI",
+        "eff. rank",
+        "LogME",
+        "items/s",
+    ]
     rows = [
-        [str(i + 1), e["encoder"], str(e["dim"]), e["linear_text"], e["knn_text"],
-         f'{e["nmi"]:.3f}', f'{e["effective_rank"]:.1f}', f'{e["logme"]:.3f}',
-         f'{e["items_per_s"]:,.0f}' if e.get("items_per_s") else "cached"]
+        [
+            str(i + 1),
+            e["encoder"],
+            str(e["dim"]),
+            e["linear_text"],
+            e["knn_text"],
+            f"{e['nmi']:.3f}",
+            f"{e['effective_rank']:.1f}",
+            f"{e['logme']:.3f}",
+            f"{e['items_per_s']:,.0f}" if e.get("items_per_s") else "cached",
+        ]
         for i, e in enumerate(ranking)
     ]
     body = [
-        f"<h1>Which representation makes this task easy?</h1>",
+        "<h1>Which representation makes this task easy?</h1>",
         f'<div class="sub">{html.escape(str(result["source"]))}: {result["n_items"]:,} items, '
-        f'{result["n_classes"]} classes &middot; {len(ranking)} encoders &middot; '
-        f'{html.escape(result.get("protocol_note", ""))}</div>',
+        f"{result['n_classes']} classes &middot; {len(ranking)} encoders &middot; "
+        f"{html.escape(result.get('protocol_note', ''))}</div>",
         f'<div class="conclusion">{html.escape(result["conclusion"])}</div>',
         "<h2>Ranking</h2>",
         _table(headers, rows, best_first=True),
@@ -100,8 +127,10 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
         "classes; eff. rank: RankMe; LogME: label evidence without training (higher is better).</p>",
         "<h2>Label efficiency</h2>",
         f'<div class="card">{_img(out / result["files"]["label_efficiency"], "label efficiency")}</div>',
-        _table(["encoder"] + [str(b) for b in result.get("budgets", [])],
-               [[e["encoder"]] + e.get("label_efficiency_text", []) for e in ranking]),
+        _table(
+            ["encoder"] + [str(b) for b in result.get("budgets", [])],
+            [[e["encoder"]] + e.get("label_efficiency_text", []) for e in ranking],
+        ),
         "<h2>Inside each embedding space</h2>",
     ]
     body += [_encoder_section(e, out) for e in ranking]

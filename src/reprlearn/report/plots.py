@@ -28,8 +28,12 @@ def label_efficiency_plot(
     for name, c in curves.items():
         x, m, s = c["labels_per_class"], [100 * v for v in c["mean"]], [100 * v for v in c["std"]]
         ax.plot(x, m, marker="o", label=name, linewidth=2)
-        ax.fill_between(x, [a - b for a, b in zip(m, s, strict=True)],
-                        [a + b for a, b in zip(m, s, strict=True)], alpha=0.15)
+        ax.fill_between(
+            x,
+            [a - b for a, b in zip(m, s, strict=True)],
+            [a + b for a, b in zip(m, s, strict=True)],
+            alpha=0.15,
+        )
     ax.set_xscale("log")
     ax.set_xlabel("labelled examples per class (log scale; last point = all labels)")
     ax.set_ylabel("linear probe accuracy (%)")
@@ -42,13 +46,21 @@ def label_efficiency_plot(
     return Path(path)
 
 
-def ranking_bar_plot(scores: Mapping[str, tuple[float, float]], path: str | Path, metric: str) -> Path:
+def ranking_bar_plot(
+    scores: Mapping[str, tuple[float, float]], path: str | Path, metric: str
+) -> Path:
     """Horizontal bars of a score (mean, spread) per encoder, best on top."""
     items = sorted(scores.items(), key=lambda kv: kv[1][0])
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(items) + 1.2), dpi=150)
     names = [k for k, _ in items]
-    ax.barh(names, [100 * v[0] for _, v in items], xerr=[100 * v[1] for _, v in items],
-            color="#4c72b0", alpha=0.85, capsize=3)
+    ax.barh(
+        names,
+        [100 * v[0] for _, v in items],
+        xerr=[100 * v[1] for _, v in items],
+        color="#4c72b0",
+        alpha=0.85,
+        capsize=3,
+    )
     ax.set_xlabel(f"{metric} (%)")
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
