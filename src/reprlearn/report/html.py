@@ -16,11 +16,11 @@ h3{margin:18px 0 8px}
 .conclusion{background:#fff;border-left:5px solid #2f7d4f;padding:14px 18px;margin:18px 0;font-size:16px;line-height:1.5;border-radius:4px}
 table{border-collapse:collapse;background:#fff;font-size:14px;margin:8px 0}
 th,td{padding:6px 10px;border-bottom:1px solid #e6e8ec;text-align:right}
-th{background:#eef0f4;text-align:center} td:first-child,th:first-child{text-align:left}
+th{background:#eef0f4;text-align:center} td:first-child,th:first-child,td.name{text-align:left}
 tr.best td{font-weight:600;background:#eef8f1}
 .grid{display:flex;flex-wrap:wrap;gap:16px}
 .card{background:#fff;border-radius:6px;padding:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.card img{max-width:500px;width:100%;display:block}
+.card{flex:1 1 420px;max-width:520px} .card img{width:100%;display:block}
 .verdict{font-weight:600} .warn{color:#b3541e} .ok{color:#2f7d4f}
 .small{font-size:12px;color:#5b6475}
 """
@@ -39,9 +39,17 @@ def _table(headers: list[str], rows: list[list[str]], best_first: bool = False) 
     for i, row in enumerate(rows):
         cls = ' class="best"' if best_first and i == 0 else ""
         body.append(
-            f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+            f"<tr{cls}>"
+            + "".join(f"<td{_align(c)}>{html.escape(str(c))}</td>" for c in row)
+            + "</tr>"
         )
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _align(cell: Any) -> str:
+    """Left-align words (encoder names, texts), right-align numbers."""
+    text = str(cell).replace(",", "").replace(".", "").replace(" ± ", "").replace("%", "")
+    return "" if text.lstrip("-").isdigit() else ' class="name"'
 
 
 def _encoder_section(enc: dict[str, Any], out: Path) -> str:
@@ -122,10 +130,12 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
         f'<div class="conclusion">{html.escape(result["conclusion"])}</div>',
         "<h2>Ranking</h2>",
         _table(headers, rows, best_first=True),
-        '<p class="small">linear acc: standardised features + logistic regression, mean &plusmn; std over '
-        "folds; kNN: cosine, k=20, temperature-weighted votes (DINO); NMI: k-means with k = number of "
+        '<p class="small">Probes train on a seeded stratified 80% split and score the other 20%. linear acc: standardised features + logistic regression; &plusmn; = half-width '
+        "of the 95% bootstrap interval over the test items; kNN: cosine, k=20, temperature-weighted votes (DINO); NMI: k-means with k = number of "
         "classes; eff. rank: RankMe; LogME: label evidence without training (higher is better).</p>",
         "<h2>Label efficiency</h2>",
+        '<p class="small">linear-probe accuracy (%) with k labelled examples per class, mean &plusmn; '
+        "std over repeated draws; scored on the same 20% test split.</p>",
         f'<div class="card">{_img(out / result["files"]["label_efficiency"], "label efficiency")}</div>',
         _table(
             ["encoder"] + [str(b) for b in result.get("budgets", [])],
