@@ -1,0 +1,303 @@
+"""Label-free diagnostics of an embedding space, and a verdict in plain words.
+
+Each measure needs no labels, so it applies to any store. Rows with NaN or inf are
+counted and left out of every other measure. Sources:
+
+* effective rank = RankMe: Garrido, Balestriero, Najman & LeCun (2023), "RankMe:
+  Assessing the downstream performance of pretrained self-supervised representations
+  by their rank", ICML, eq. 1: ``exp(-sum p_k log p_k)``, ``p_k = s_k / ||s||_1 + eps``
+  over the singular values ``s`` of the (uncentred) embedding matrix. Between 1 (all
+  items on one line) and ``min(n, dim)``.
+* anisotropy: the mean cosine similarity of two different items (Ethayarajh 2019,
+  "How contextual are contextualized word representations?"); about 0 for isotropic
+  data, near 1 when all vectors point one way. Computed exactly in O(n dim):
+  ``(||sum_i u_i||^2 - sum_i ||u_i||^2) / (n (n - 1))`` for the unit rows ``u_i``.
+* uniformity: Wang & Isola (2020), "Understanding contrastive representation learning
+  through alignment and uniformity on the hypersphere", ICML; reference code
+  ``lunif(x, t=2) = torch.pdist(x).pow(2).mul(-t).exp().mean().log()`` on L2-normalised
+  rows: from 0 (all equal) down to about -4 (uniform in high dimension; exact value
+  :func:`sphere_uniformity`). All pairs up to 4,096 items, else 500,000 seeded pairs.
+* hubness: skewness of the k-occurrence distribution ``N_k`` (k = 10), Radovanovic,
+  Nanopoulos & Ivanovic (2010), "Hubs in space", JMLR 11. Around 0-1 for
+  low-dimensional data; large values mean a few items are everyone's neighbours. On a
+  seeded subsample of at most 10,000 items.
+* normalised std: the mean over dimensions of the std of the L2-normalised embeddings,
+  the collapse signal of SimSiam (Chen & He 2021, "Exploring simple Siamese
+  representation learning", sec. 4.1): 0 when collapsed, ``1/sqrt(dim)`` for isotropic
+  vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import special, stats
+
+from reprlearn.analysis.neighbors import k_occurrence
+from reprlearn.analysis.similarity import l2_normalize
+
+RANKME_EPS = 1e-7
+UNIFORMITY_T = 2.0
+UNIFORMITY_EXACT_MAX = 4_096
+UNIFORMITY_PAIRS = 500_000
+HUBNESS_K = 10
+HUBNESS_MAX_ITEMS = 10_000
+
+# Verdict thresholds (see :func:`verdict`).
+COLLAPSED_RANK = 2.0  # effective rank below this: collapsed
+DUPLICATED_SHARE = 0.5  # more duplicate rows than this share: degenerate
+ANISOTROPIC_COSINE = 0.5  # mean cosine above this: anisotropic (a cone)
+HUBNESS_SKEW = 5.0  # k-occurrence skewness above this: hubs
+LOW_RANK_SHARE = 0.02  # effective rank below this share of min(n, dim): low-rank
+
+
+def effective_rank(X: np.ndarray, eps: float = RANKME_EPS) -> float:
+    """RankMe effective rank of ``X`` ``(n, dim)`` (see the module doc), in [1, min(n, dim)].
+
+    Singular values come from the eigenvalues of the float64 Gram matrix (``dim x dim``
+    or ``n x n``, whichever is smaller): 100k x 384 takes about a second. (A float32
+    Gram's rounding noise, square-rooted, would add ~0.1 to the rank of rank-1 data.)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    gram = X.T @ X if X.shape[0] >= X.shape[1] else X @ X.T
+    s = np.sqrt(np.clip(np.linalg.eigvalsh(gram), 0.0, None))
+    if s.sum() == 0:
+        return 0.0
+    p = s / s.sum() + eps
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def mean_cosine(X: np.ndarray) -> float:
+    """Exact mean cosine similarity over all pairs of different rows of ``X`` ``(n, dim)``."""
+    U = l2_normalize(X).astype(np.float64)
+    n = len(U)
+    total = U.sum(axis=0)
+    return float((total @ total - (U * U).sum()) / (n * (n - 1)))
+
+
+def uniformity(X: np.ndarray, t: float = UNIFORMITY_T, *, seed: int = 0) -> float:
+    """Wang & Isola's uniformity ``log E exp(-t ||u - v||^2)`` of the L2-normalised rows.
+
+    Exact over all pairs up to :data:`UNIFORMITY_EXACT_MAX` rows, else estimated on
+    :data:`UNIFORMITY_PAIRS` seeded random pairs. Lower = more uniform.
+    """
+    U = l2_normalize(X)
+    n = len(U)
+    if n <= UNIFORMITY_EXACT_MAX:
+        sq = (U * U).sum(1, dtype=np.float64)
+        d2 = sq[:, None] + sq[None, :] - 2 * (U @ U.T).astype(np.float64)
+        d2 = d2[np.triu_indices(n, 1)]
+    else:
+        rng = np.random.default_rng(seed)
+        i, j = rng.integers(n, size=(2, UNIFORMITY_PAIRS))
+        keep = i != j
+        d2 = np.concatenate(
+            [((U[a] - U[b]) ** 2).sum(1) for a, b in _chunks(i[keep], j[keep], 50_000)]
+        )
+    d2 = np.clip(d2, 0.0, None)
+    return float(special.logsumexp(-t * d2) - np.log(len(d2)))
+
+
+def sphere_uniformity(dim: int, t: float = UNIFORMITY_T) -> float:
+    """Uniformity of the uniform distribution on the unit sphere in ``dim`` dimensions.
+
+    With ``||u - v||^2 = 2 - 2c`` and ``E exp(k c) = Gamma(d/2) (k/2)^(1 - d/2)
+    I_{d/2-1}(k)`` for the cosine ``c`` of two uniform unit vectors (a von Mises-Fisher
+    normaliser identity). Tends to ``-2t`` as ``dim`` grows (-4 for t=2).
+    """
+    kappa, nu = 2 * t, dim / 2 - 1
+    m = np.arange(200)  # series of I_nu in log space: no underflow in high dimension
+    log_e = special.logsumexp(
+        2 * m * np.log(kappa / 2)
+        + special.gammaln(nu + 1)
+        - special.gammaln(m + 1)
+        - special.gammaln(m + nu + 1)
+    )
+    return float(-2 * t + log_e)
+
+
+def hubness(X: np.ndarray, k: int = HUBNESS_K, *, seed: int = 0) -> float:
+    """Skewness of the k-occurrence distribution (cosine kNN, ``k`` = 10 by default).
+
+    Computed on a seeded subsample of at most :data:`HUBNESS_MAX_ITEMS` rows; ``k`` is
+    reduced to ``n - 1`` for tiny sets. NaN for fewer than 3 rows.
+    """
+    n = len(X)
+    if n < 3:
+        return float("nan")
+    if n > HUBNESS_MAX_ITEMS:
+        X = X[np.sort(np.random.default_rng(seed).choice(n, HUBNESS_MAX_ITEMS, replace=False))]
+    counts = k_occurrence(X, min(k, len(X) - 1))
+    return float(stats.skew(counts)) if counts.std() > 0 else 0.0
+
+
+def normalized_std(X: np.ndarray) -> float:
+    """Mean over dimensions of the std of the L2-normalised rows (SimSiam's signal)."""
+    return float(l2_normalize(X).std(axis=0).mean())
+
+
+def duplicate_rows(X: np.ndarray) -> int:
+    """Number of rows that exactly repeat an earlier row (bitwise float32 equality)."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if len(X) == 0:
+        return 0
+    rows = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+    return int(len(X) - len(np.unique(rows)))
+
+
+@dataclass
+class Geometry:
+    """Label-free diagnostics of embeddings ``(n, dim)``; see the module doc for sources.
+
+    ``status`` is one of ``healthy``, ``low-rank``, ``hubs``, ``anisotropic``,
+    ``duplicated``, ``collapsed``, ``broken``, ``too-few``; ``verdict`` says it in words
+    with the number behind it; ``warnings`` lists every other finding.
+    """
+
+    num_items: int
+    dim: int
+    finite_rows: int
+    nan_rows: int
+    inf_rows: int
+    nan_values: int
+    inf_values: int
+    zero_rows: int
+    duplicate_rows: int
+    norm_mean: float
+    norm_std: float
+    norm_min: float
+    norm_max: float
+    effective_rank: float
+    max_rank: int
+    anisotropy: float
+    uniformity: float
+    uniformity_isotropic: float
+    hubness: float
+    hubness_k: int
+    normalized_std: float
+    normalized_std_isotropic: float
+    status: str = ""
+    verdict: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in asdict(self).items()
+        }
+
+
+def diagnose(X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K) -> Geometry:
+    """All label-free diagnostics of ``X`` ``(n, dim)`` and the verdict (:func:`verdict`).
+
+    Args:
+        X: embeddings ``(n, dim)``; rows with NaN/inf are counted, then dropped.
+        seed: seed of the pair sample (uniformity) and item sample (hubness).
+        k: neighbours for hubness (default 10).
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n, dim = X.shape
+    nan_mask, inf_mask = np.isnan(X), np.isinf(X)
+    F = X[~(nan_mask | inf_mask).any(axis=1)]
+    m = len(F)
+    norms = np.linalg.norm(F.astype(np.float64), axis=1) if m else np.zeros(1)
+    g = Geometry(
+        num_items=n,
+        dim=dim,
+        finite_rows=m,
+        nan_rows=int(nan_mask.any(axis=1).sum()),
+        inf_rows=int(inf_mask.any(axis=1).sum()),
+        nan_values=int(nan_mask.sum()),
+        inf_values=int(inf_mask.sum()),
+        zero_rows=int((norms == 0).sum()) if m else 0,
+        duplicate_rows=duplicate_rows(F),
+        norm_mean=float(norms.mean()),
+        norm_std=float(norms.std()),
+        norm_min=float(norms.min()),
+        norm_max=float(norms.max()),
+        effective_rank=effective_rank(F) if m else float("nan"),
+        max_rank=min(m, dim),
+        anisotropy=mean_cosine(F) if m > 1 else float("nan"),
+        uniformity=uniformity(F, seed=seed) if m > 1 else float("nan"),
+        uniformity_isotropic=sphere_uniformity(dim) if dim > 1 else float("nan"),
+        hubness=hubness(F, k, seed=seed),
+        hubness_k=k,
+        normalized_std=normalized_std(F) if m else float("nan"),
+        normalized_std_isotropic=float(1 / np.sqrt(dim)),
+    )
+    g.status, g.verdict, g.warnings = verdict(g)
+    return g
+
+
+def verdict(g: Geometry) -> tuple[str, str, list[str]]:
+    """``(status, verdict, warnings)`` from the diagnostics, worst finding first.
+
+    Thresholds, checked in this order (the first that holds is the verdict, the others
+    become warnings):
+
+    * broken: any row with NaN or inf;
+    * too-few: fewer than 3 finite rows;
+    * collapsed: effective rank < 2 (:data:`COLLAPSED_RANK`): the items lie on (nearly)
+      one line, whatever their dimension;
+    * duplicated: over half the rows repeat an earlier row exactly;
+    * anisotropic: mean cosine > 0.5: the vectors crowd into a cone, so every cosine is
+      high and only differences between cosines carry information (centre the
+      embeddings before using cosine);
+    * hubs: k-occurrence skewness > 5: a few items are among nearly everyone's nearest
+      neighbours, which hurts kNN search (Radovanovic et al. 2010);
+    * low-rank: effective rank < 2% of ``min(n, dim)`` (dimensional collapse: most
+      dimensions carry no variance);
+    * healthy otherwise.
+    """
+    found: list[tuple[str, str]] = []
+    bad = g.num_items - g.finite_rows
+    if bad:
+        found.append(
+            (
+                "broken",
+                f"{bad} of {g.num_items} rows contain NaN or inf "
+                f"({g.nan_values} NaN, {g.inf_values} inf values)",
+            )
+        )
+    if g.finite_rows < 3:
+        found.append(("too-few", f"only {g.finite_rows} usable rows"))
+        return found[0][0], _say(found[0]), [_say(f) for f in found[1:]]
+    rank = f"effective rank {g.effective_rank:.1f} of {g.max_rank}"
+    if g.effective_rank < COLLAPSED_RANK:
+        found.append(("collapsed", rank))
+    if g.duplicate_rows > DUPLICATED_SHARE * g.num_items:
+        found.append(
+            (
+                "duplicated",
+                f"{g.duplicate_rows} of {g.num_items} rows are exact copies of another row",
+            )
+        )
+    elif g.duplicate_rows:
+        found.append(("", f"{g.duplicate_rows} rows are exact copies of another row"))
+    if g.anisotropy > ANISOTROPIC_COSINE:
+        found.append(("anisotropic", f"mean cosine {g.anisotropy:.2f} (vectors crowd into a cone)"))
+    if g.hubness > HUBNESS_SKEW:
+        found.append(
+            (
+                "hubs",
+                f"{g.hubness_k}-occurrence skewness {g.hubness:.1f} (a few "
+                "items are everyone's nearest neighbours)",
+            )
+        )
+    if COLLAPSED_RANK <= g.effective_rank < LOW_RANK_SHARE * g.max_rank:
+        found.append(("low-rank", f"{rank} (most dimensions carry no variance)"))
+    if not any(status for status, _ in found):
+        found.insert(0, ("healthy", rank))
+    found.sort(key=lambda f: not f[0])  # a finding with a status heads the list
+    return found[0][0], _say(found[0]), [_say(f) for f in found[1:]]
+
+
+def _say(finding: tuple[str, str]) -> str:
+    status, text = finding
+    return f"{status}: {text}" if status else text
+
+
+def _chunks(i: np.ndarray, j: np.ndarray, size: int):
+    for start in range(0, len(i), size):
+        yield i[start : start + size], j[start : start + size]

@@ -1,0 +1,381 @@
+"""``inspect``: a practitioner's first look at an embedding store.
+
+Draws the cosine-similarity matrix of a label-stratified sample (with the items' texts
+or thumbnails), lists each sampled item's nearest neighbours, measures how often
+neighbours share a label, maps the space to 2-D and runs the label-free geometry
+diagnostics with a verdict in plain words. Files written to ``out``:
+
+* ``similarity.png``: the sample's cosine similarities;
+* ``neighbors.csv``: item_id, label, item, rank, neighbor_id, neighbor_label,
+  neighbor_item, cosine (``item`` = the text, or the image's path in the source);
+* ``map.png``: the 2-D projection coloured by label;
+* ``geometry.json``: :class:`~reprlearn.analysis.geometry.Geometry` as JSON;
+* ``inspect.json``: the whole :class:`InspectResult`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.table import Table
+
+from reprlearn.analysis.geometry import Geometry, diagnose
+from reprlearn.analysis.neighbors import nearest_neighbors
+from reprlearn.analysis.plots import projection_scatter, shorten, similarity_heatmap
+from reprlearn.analysis.projection import METHODS, Projection, check_available, project_2d
+from reprlearn.analysis.similarity import cosine_similarity_matrix, stratified_sample
+from reprlearn.errors import DataError
+from reprlearn.store import EmbeddingStore
+
+# 2,000 queries x k neighbours: the agreement's standard error is below 1.2 points.
+AGREEMENT_MAX_QUERIES = 2_000
+TABLE_NEIGHBORS = 5
+CSV_COLUMNS = (
+    "item_id",
+    "label",
+    "item",
+    "rank",
+    "neighbor_id",
+    "neighbor_label",
+    "neighbor_item",
+    "cosine",
+)
+
+
+@dataclass
+class InspectResult:
+    """What :func:`inspect` found; ``to_dict()`` is what ``inspect.json`` holds.
+
+    Attributes:
+        store, encoder_name, num_items, dim: the store looked at.
+        modality: ``"text"``, ``"image"`` or None when the source could not be reloaded.
+        sample_ids: source row ids of the sampled items, grouped by label.
+        neighbors: one dict per (sampled item, rank) with the :data:`CSV_COLUMNS`.
+        k: neighbours per item.
+        agreement: share of neighbours (over ``agreement_queries`` items) with the item's
+            label, or None without labels; ``agreement_chance`` is the share expected by
+            chance (sum of squared class shares).
+        geometry: the label-free diagnostics and verdict.
+        projection: method, number of points, explained variance (PCA).
+        files: name -> path of the files written.
+        notes: things the user should know (e.g. the source could not be reloaded).
+    """
+
+    store: str
+    encoder_name: str
+    num_items: int
+    dim: int
+    modality: str | None
+    sample_ids: list[int]
+    neighbors: list[dict[str, Any]]
+    k: int
+    agreement: float | None
+    agreement_chance: float | None
+    agreement_queries: int
+    geometry: Geometry
+    projection: dict[str, Any]
+    files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return self.geometry.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "encoder_name": self.encoder_name,
+            "num_items": self.num_items,
+            "dim": self.dim,
+            "modality": self.modality,
+            "verdict": self.verdict,
+            "warnings": self.geometry.warnings,
+            "k": self.k,
+            "neighbor_label_agreement": self.agreement,
+            "agreement_chance": self.agreement_chance,
+            "agreement_queries": self.agreement_queries,
+            "geometry": self.geometry.to_dict(),
+            "projection": self.projection,
+            "sample_ids": self.sample_ids,
+            "neighbors": self.neighbors,
+            "files": self.files,
+            "notes": self.notes,
+        }
+
+    def table(self) -> Table:
+        """A rich table: each sampled item and its nearest neighbours (up to 5), cosine
+        in each cell, green when the neighbour has the item's label, red otherwise."""
+        shown = min(self.k, TABLE_NEIGHBORS)
+        title = f"Nearest neighbours by cosine · {self.encoder_name}"
+        if self.agreement is not None:
+            title += (
+                f" · same label {self.agreement:.1%} at k={self.k} "
+                f"(chance {self.agreement_chance:.1%})"
+            )
+        table = Table(title=title, show_lines=self.modality == "text")
+        table.add_column("item", overflow="fold", max_width=40)
+        for rank in range(1, shown + 1):
+            table.add_column(f"#{rank}", overflow="fold", max_width=28)
+        by_item: dict[int, list[dict[str, Any]]] = {}
+        for row in self.neighbors:
+            by_item.setdefault(row["item_id"], []).append(row)
+        for item_id in self.sample_ids:
+            rows = by_item[item_id][:shown]
+            table.add_row(
+                _cell(item_id, rows[0]["label"], rows[0]["item"], None),
+                *(_neighbor_cell(r) for r in rows),
+            )
+        return table
+
+
+def inspect(
+    store: EmbeddingStore | str | Path,
+    out: str | Path,
+    *,
+    sample: int = 20,
+    projection: str = "pca",
+    k: int = 5,
+    seed: int = 0,
+) -> InspectResult:
+    """Look inside an embedding store; write the figures, CSV and JSON to ``out``.
+
+    Args:
+        store: an :class:`EmbeddingStore` or its folder.
+        out: output folder (created).
+        sample: items in the similarity matrix and the neighbour list (default 20),
+            spread evenly over the labels (:func:`stratified_sample`).
+        projection: ``"pca"`` (default), ``"tsne"`` or ``"umap"`` (needs umap-learn).
+        k: neighbours per item (default 5) for the list and the label agreement, which
+            is measured over all items, or a seeded sample of 2,000 for larger stores.
+        seed: seed of every sample.
+
+    Returns:
+        :class:`InspectResult`.
+
+    Raises:
+        StoreError: not a (complete) store.
+        DataError: bad option (``sample`` < 2, ``k`` not below the number of items,
+            unknown projection).
+        MissingDependencyError: ``projection="umap"`` without umap-learn.
+    """
+    store = store if isinstance(store, EmbeddingStore) else EmbeddingStore.open(store)
+    X, y = store.to_numpy()
+    ids = store.ids()
+    _check_options(store, len(X), sample, k, projection)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = store.label_names
+    label_of = _labeller(y, names)
+    picked = stratified_sample(y, sample, seed, n_items=len(X))
+    nb = nearest_neighbors(X, k, queries=picked)
+    items, modality, notes = _load_items(store, ids, np.unique(np.r_[picked, nb.indices.ravel()]))
+    rows = _neighbor_rows(nb, ids, label_of, items)
+    agreement, chance, n_queries = _agreement(X, y, k, seed)
+    geo = diagnose(X, seed=seed)
+    proj = _project(X, projection, seed)
+    files = _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality)
+    result = InspectResult(
+        store=str(store.path),
+        encoder_name=store.encoder_name,
+        num_items=len(X),
+        dim=X.shape[1],
+        modality=modality,
+        sample_ids=ids[picked].tolist(),
+        neighbors=rows,
+        k=k,
+        agreement=agreement,
+        agreement_chance=chance,
+        agreement_queries=n_queries,
+        geometry=geo,
+        projection=proj.to_dict(),
+        files=files,
+        notes=notes,
+    )
+    result.files["inspect.json"] = str(out / "inspect.json")
+    (out / "inspect.json").write_text(json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+def _check_options(store: EmbeddingStore, n: int, sample: int, k: int, projection: str) -> None:
+    if projection not in METHODS:
+        raise DataError(f"unknown --projection {projection!r}; choose one of {', '.join(METHODS)}")
+    check_available(projection)  # fail before the slow work, not after
+    if sample < 2:
+        raise DataError(f"--sample must be at least 2, got {sample}")
+    if n < 3:
+        raise DataError(f"{store.path} holds {n} items; inspect needs at least 3")
+    if not 1 <= k < n:
+        raise DataError(
+            f"--k must be between 1 and {n - 1} for the {n} items of {store.path}, got {k}"
+        )
+
+
+def _labeller(y: np.ndarray | None, names: list[str] | None):
+    """row -> label name ('' without labels)."""
+    if y is None:
+        return lambda row: ""
+    return lambda row: names[int(y[row])] if names else str(int(y[row]))
+
+
+def _load_items(store: EmbeddingStore, ids: np.ndarray, rows: np.ndarray):
+    """``({row: text or (image, path)}, modality, notes)`` for the given store rows."""
+    from reprlearn.data import load_dataset
+
+    source = store.manifest.get("source") or {}
+    spec = source.get("spec")
+    if not spec:
+        return {}, None, ["the store records no source, so only labels are shown"]
+    try:
+        ds = load_dataset(**spec)
+    except Exception as e:  # missing file, moved folder, offline hub id, ...
+        return {}, None, [f"could not reload the source {spec} ({e}); only labels are shown"]
+    expected = source.get("num_rows")
+    if expected is not None and len(ds) != expected:
+        return (
+            {},
+            None,
+            [
+                f"the source {spec} now has {len(ds)} rows, not the {expected} "
+                "embedded; it changed, so only labels are shown"
+            ],
+        )
+    selected = ds.select(ids[rows].tolist())
+    if "text" in ds.column_names:
+        return dict(zip(rows.tolist(), selected["text"], strict=True)), "text", []
+    import datasets
+
+    paths = selected.cast_column("image", datasets.Image(decode=False))["image"]
+    images = selected["image"]
+    pairs = [(img, (p or {}).get("path") or "") for img, p in zip(images, paths, strict=True)]
+    return dict(zip(rows.tolist(), pairs, strict=True)), "image", []
+
+
+def _item_text(items: dict, row: int) -> str:
+    item = items.get(row)
+    if item is None:
+        return ""
+    return item if isinstance(item, str) else item[1]
+
+
+def _neighbor_rows(nb, ids, label_of, items) -> list[dict[str, Any]]:
+    rows = []
+    for q, neighbours, cosines in zip(nb.queries, nb.indices, nb.cosines, strict=True):
+        for rank, (j, cos) in enumerate(zip(neighbours, cosines, strict=True), start=1):
+            rows.append(
+                {
+                    "item_id": int(ids[q]),
+                    "label": label_of(q),
+                    "item": _item_text(items, int(q)),
+                    "rank": rank,
+                    "neighbor_id": int(ids[j]),
+                    "neighbor_label": label_of(j),
+                    "neighbor_item": _item_text(items, int(j)),
+                    "cosine": round(float(cos), 6),
+                }
+            )
+    return rows
+
+
+def _agreement(X: np.ndarray, y: np.ndarray | None, k: int, seed: int):
+    """(share of neighbours with the same label, chance share, queries) or Nones."""
+    if y is None:
+        return None, None, 0
+    queries = None
+    if len(X) > AGREEMENT_MAX_QUERIES:
+        rng = np.random.default_rng(seed)
+        queries = np.sort(rng.choice(len(X), AGREEMENT_MAX_QUERIES, replace=False))
+    nb = nearest_neighbors(X, k, queries=queries)
+    shares = np.bincount(y) / len(y)
+    return nb.label_agreement(y), float((shares**2).sum()), len(nb.queries)
+
+
+def _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality):
+    files: dict[str, Any] = {}
+    labels = [
+        r or f"#{ids[i]}" for r, i in zip(_names(y, store.label_names, picked), picked, strict=True)
+    ]
+    kwargs: dict[str, Any] = {}
+    if modality == "text":
+        kwargs["texts"] = [items[int(i)] for i in picked]
+    elif modality == "image":
+        kwargs["thumbnails"] = [items[int(i)][0] for i in picked]
+    files["similarity.png"] = str(
+        similarity_heatmap(
+            cosine_similarity_matrix(X[picked]),
+            labels,
+            out / "similarity.png",
+            title=f"Cosine similarity of {len(picked)} items · {store.encoder_name}",
+            **kwargs,
+        )
+    )
+    with open(out / "neighbors.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    files["neighbors.csv"] = str(out / "neighbors.csv")
+    files["map.png"] = str(
+        projection_scatter(
+            proj.points,
+            None if y is None else y[proj.indices],
+            store.label_names,
+            out / "map.png",
+            title=_map_title(store, proj, len(X)),
+            axis_labels=_axis_labels(proj),
+        )
+    )
+    (out / "geometry.json").write_text(json.dumps(geo.to_dict(), indent=1))
+    files["geometry.json"] = str(out / "geometry.json")
+    return files
+
+
+def _names(y, label_names, picked) -> list[str]:
+    if y is None:
+        return [""] * len(picked)
+    return [label_names[int(y[i])] if label_names else str(int(y[i])) for i in picked]
+
+
+def _project(X: np.ndarray, method: str, seed: int) -> Projection:
+    finite = np.flatnonzero(np.isfinite(X).all(axis=1))
+    proj = project_2d(X[finite], method, seed=seed)
+    proj.indices = finite[proj.indices]
+    return proj
+
+
+def _map_title(store: EmbeddingStore, proj: Projection, n: int) -> str:
+    shown = f"{len(proj.points):,} of {n:,}" if len(proj.points) < n else f"{n:,}"
+    return f"{proj.method.upper()} map of {shown} items · {store.encoder_name}"
+
+
+def _axis_labels(proj: Projection) -> tuple[str, str]:
+    if proj.explained_variance is not None:
+        ev = proj.explained_variance
+        return f"PC 1 ({ev[0]:.1%} of variance)", f"PC 2 ({ev[1]:.1%} of variance)"
+    name = {"tsne": "t-SNE", "umap": "UMAP"}[proj.method]
+    return f"{name} 1", f"{name} 2"
+
+
+def _cell(item_id: int, label: str, text: str, cosine: float | None) -> str:
+    """``label cos #id`` (cosine as ``.97``), then the text shortened, on a second line."""
+    parts = [f"[bold]{_escape(label)}[/]"] if label else []
+    if cosine is not None:
+        parts.append(f"{cosine:.2f}".replace("0.", ".", 1))
+    parts.append(f"[dim]#{item_id}[/]")
+    return " ".join(parts) + (f"\n{_escape(shorten(text, 60))}" if text else "")
+
+
+def _neighbor_cell(row: dict[str, Any]) -> str:
+    cell = _cell(row["neighbor_id"], row["neighbor_label"], row["neighbor_item"], row["cosine"])
+    if not row["label"]:
+        return cell
+    return f"[green]{cell}[/]" if row["neighbor_label"] == row["label"] else f"[red]{cell}[/]"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
