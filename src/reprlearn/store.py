@@ -58,6 +58,7 @@ class EmbeddingStore:
 
     path: Path
     manifest: dict[str, Any] = field(default_factory=dict)
+    _table: pa.Table | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def open(cls, path: str | Path) -> EmbeddingStore:
@@ -99,12 +100,13 @@ class EmbeddingStore:
         return sorted((self.path / "data").glob("part-*.parquet"))
 
     def table(self) -> pa.Table:
-        """All rows as one Arrow table, sorted by ``id``."""
-        tables = [pq.read_table(p) for p in self.shard_paths()]
-        if not tables:
-            raise StoreError(f"{self.path} has no data shards")
-        table = pa.concat_tables(tables)
-        return table.sort_by("id")
+        """All rows as one Arrow table, sorted by ``id`` (read once, then cached)."""
+        if self._table is None:
+            tables = [pq.read_table(p) for p in self.shard_paths()]
+            if not tables:
+                raise StoreError(f"{self.path} has no data shards")
+            self._table = pa.concat_tables(tables).sort_by("id")
+        return self._table
 
     def to_numpy(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Returns ``(X, y)``: float32 ``(n, dim)`` and int64 ``(n,)`` (None without labels)."""
