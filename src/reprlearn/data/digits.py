@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import datasets
 import numpy as np
 from PIL import Image
@@ -13,8 +15,17 @@ def load_digits_dataset() -> datasets.Dataset:
     Pixel values 0..16 are scaled to 0..255 (``L`` mode PIL images). Columns: ``image``
     (``datasets.Image``), ``label`` (``ClassLabel`` "0".."9").
 
+    Built once per process (encoding the images is the slow part); each call returns a
+    fresh Dataset over the same Arrow table.
+
     Source: UCI Optical Recognition of Handwritten Digits (Alpaydin & Kaynak 1998).
     """
+    ds = _build()
+    return datasets.Dataset(ds.data, info=ds.info.copy(), fingerprint=ds._fingerprint)
+
+
+@functools.cache
+def _build() -> datasets.Dataset:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()

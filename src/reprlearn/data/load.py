@@ -109,7 +109,10 @@ def _dispatch(source, fmt, text_column, label_column, encoding, split, data_dir,
     if source == "shapes" or source.startswith("shapes:"):
         from reprlearn.data.shapes import make_shapes
 
-        return make_shapes(n=n or 10_000, seed=seed)
+        size = source.partition(":")[2]
+        if size and not size.isdigit():
+            raise DataError(f"{source}: use shapes or shapes:N (N images), e.g. shapes:5000")
+        return make_shapes(n=n or int(size or 10_000), seed=seed)
     if source.startswith("hf:"):
         return _load_hub(source[3:], split or "train")
     if source in NAMED_SPLITS:
