@@ -1,0 +1,148 @@
+"""Image embedding speed: ``reprlearn.embed`` vs a plain timm + DataLoader loop.
+
+Model: timm ResNet-18 with random weights (no download), classifier removed. Data: the
+real CIFAR-10 test split (``../shared/data/cifar10/test.parquet``, 10,000 JPEGs; ``--n``
+of them, the first N rows, for speed). Both sides use the same transform
+(``timm.data.create_transform`` of ``resolve_model_data_config``: 224x224 input), the same
+batch size, the same number of DataLoader workers and the same precision (bf16 weights
+where the CPU has AMX/AVX512-BF16, as ``precision="auto"`` chooses). Runs are interleaved
+and repeated ``--rounds`` times; the medians are reported. Prints JSON lines.
+Usage: ``python benchmarks/embed_images.py [--n 1000] [--rounds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+SHARED = Path(
+    os.environ.get(
+        "REPRLEARN_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+)
+
+
+class _JpegRows(Dataset):
+    """The plain baseline: JPEG bytes -> RGB PIL -> timm transform, in workers."""
+
+    def __init__(self, blobs: list[bytes], transform) -> None:
+        self.blobs, self.transform = blobs, transform
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.transform(Image.open(io.BytesIO(self.blobs[i])).convert("RGB"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="images (0 = all 10,000)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--workers", type=int, default=None, help="default: embed's default")
+    args = parser.parse_args()
+
+    import datasets
+    import timm
+    import timm.data
+
+    from reprlearn.data import load_dataset
+    from reprlearn.device import PRECISIONS, resolve_precision
+    from reprlearn.embed import _default_workers, embed
+    from reprlearn.encoders.timm import TimmEncoder
+
+    datasets.disable_progress_bars()
+    ds = load_dataset(str(SHARED / "cifar10" / "test.parquet"))
+    if args.n:
+        ds = ds.select(range(min(args.n, ds.num_rows)))
+    n = ds.num_rows
+    blobs = [x["bytes"] for x in ds.cast_column("image", datasets.Image(decode=False))["image"]]
+    torch.manual_seed(0)
+    enc = TimmEncoder("resnet18", pretrained=False)
+    workers = _default_workers(enc) if args.workers is None else args.workers
+    precision = resolve_precision("auto", torch.device("cpu"))
+    dtype = PRECISIONS[precision]
+    plain = timm.create_model("resnet18", pretrained=False, num_classes=0)
+    plain.load_state_dict(enc.model.state_dict())
+    plain = plain.to(dtype).eval()
+    transform = timm.data.create_transform(
+        **timm.data.resolve_model_data_config(plain), is_training=False
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="bench-images-"))
+
+    def ours() -> np.ndarray:
+        store = embed(
+            ds,
+            enc,
+            tmp / "store",
+            batch_size=args.batch_size,
+            num_workers=workers,
+            precision=precision,
+            overwrite=True,
+            progress=False,
+        )
+        return store.to_numpy()[0]
+
+    def baseline() -> np.ndarray:
+        loader = DataLoader(
+            _JpegRows(blobs, transform), batch_size=args.batch_size, num_workers=workers
+        )
+        out = []
+        with torch.inference_mode():
+            for x in loader:
+                out.append(plain(x.to(dtype)).float().numpy())
+        return np.concatenate(out)
+
+    runs = {"reprlearn": ours, "timm_dataloader": baseline}
+    rates: dict[str, list[float]] = {k: [] for k in runs}
+    vectors: dict[str, np.ndarray] = {}
+    for r in range(args.rounds):
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            vectors[name] = fn()
+            rates[name].append(n / (time.perf_counter() - start))
+            print(
+                json.dumps({"round": r, "run": name, "images_per_s": round(rates[name][-1], 1)}),
+                flush=True,
+            )
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    a, b = vectors["reprlearn"].astype(np.float64), vectors["timm_dataloader"].astype(np.float64)
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    print(
+        json.dumps(
+            {
+                "summary": "embed_images",
+                "model": "timm resnet18 (random weights)",
+                "images": n,
+                "rounds": args.rounds,
+                "batch_size": args.batch_size,
+                "workers": workers,
+                "precision": precision,
+                "threads": torch.get_num_threads(),
+                "median_images_per_s": {k: round(v, 1) for k, v in med.items()},
+                "ratio_vs_timm_dataloader": round(med["reprlearn"] / med["timm_dataloader"], 2),
+                "cosine_vs_timm_dataloader": {
+                    "mean": round(float(cos.mean()), 6),
+                    "min": round(float(cos.min()), 6),
+                },
+                "load_average": os.getloadavg(),
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

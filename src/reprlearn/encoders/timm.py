@@ -1,0 +1,101 @@
+"""``timm:NAME``: a timm image model without its classifier (``num_classes=0``).
+
+``NAME`` is what ``timm.create_model`` takes: a registry name with a pretrained tag
+(``timm:resnet50.a1_in1k``), a hub id (``timm:hf-hub:timm/resnet18.a1_in1k``) or a local
+folder written by ``timm.models.save_for_hf`` (``config.json`` + weights; a plain path is
+sent as ``local-dir:PATH``, the same config + weights loader a hub id takes). Weights are
+pretrained by default (``pretrained=False`` for random init). Preprocessing is timm's own:
+``timm.data.resolve_model_data_config(model)`` + ``create_transform(**cfg,
+is_training=False)`` (resize, centre crop, normalise), after converting images to RGB.
+
+Source: timm (Wightman 2019), ``timm.create_model``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.registry import register
+
+
+class RGBTransform:
+    """Picklable ``PIL image -> (3, H, W)`` tensor: convert to RGB, then ``transform``."""
+
+    def __init__(self, transform: Any) -> None:
+        self.transform = transform
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        return self.transform(image if image.mode == "RGB" else image.convert("RGB"))
+
+
+def timm_model_name(identifier: str) -> str:
+    """A plain existing folder -> ``local-dir:FOLDER``; other names unchanged."""
+    if ":" not in identifier and Path(identifier).is_dir():
+        return f"local-dir:{Path(identifier).resolve()}"
+    return identifier
+
+
+class TimmEncoder(TorchEncoder):
+    """A timm backbone: PIL images -> float32 ``(batch, num_features)`` pooled features.
+
+    Args:
+        name: ``timm.create_model`` name (see module docstring).
+        pretrained: load pretrained weights (default True; needs the hub cache or network
+            for registry/hub names, the weights file for a local folder).
+
+    Raises:
+        RuntimeError: unknown model name.
+        OSError: pretrained weights not available offline (suggests ``pretrained=False``).
+    """
+
+    modality = "image"
+
+    def __init__(self, name: str, *, pretrained: bool = True) -> None:
+        import timm
+        import timm.data
+
+        model_name = timm_model_name(name)
+        try:
+            self.model = timm.create_model(model_name, pretrained=pretrained, num_classes=0)
+        except (OSError, ConnectionError) as e:
+            raise OSError(
+                f"timm:{name}: could not load pretrained weights ({e}). Use a local folder "
+                "(timm.models.save_for_hf), a cached hub id, or pretrained=False for random init"
+            ) from e
+        self.model.eval()
+        self.data_config = timm.data.resolve_model_data_config(self.model)
+        self.transform = RGBTransform(
+            timm.data.create_transform(**self.data_config, is_training=False)
+        )
+        self._dim = int(self.model.num_features)
+
+    def preprocess(self, item: Image.Image) -> torch.Tensor:
+        """PIL image -> ``(3, H, W)`` float tensor, timm's eval transform."""
+        return self.transform(item)
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` -> pooled features ``(B, num_features)``."""
+        return self.model(batch)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "input_size": list(self.data_config["input_size"])}
+
+
+@register(
+    "timm",
+    description="timm image model, classifier removed (registry name, hf-hub: id or folder)",
+    example="timm:resnet50.a1_in1k",
+    requires=("timm",),
+    needs_download=True,
+)
+def _timm(identifier: str, modality: str = "image", **options: Any) -> TimmEncoder:
+    if not identifier:
+        raise ValueError("timm needs a model, e.g. timm:resnet50.a1_in1k or timm:/path/to/folder")
+    if modality != "image":
+        raise ValueError(f"timm:{identifier} embeds images only, not {modality!r}")
+    return TimmEncoder(identifier, **options)

@@ -1,0 +1,124 @@
+"""``torchvision:ARCH[/WEIGHTS]``: a torchvision classification model without its classifier.
+
+``torchvision:resnet50/IMAGENET1K_V2`` loads ``torchvision.models.get_model("resnet50",
+weights="IMAGENET1K_V2")``; ``torchvision:resnet18`` (no weights part) is **randomly
+initialised** (for tests and for training from scratch). The final classification layer
+(the last ``nn.Linear``: ``fc`` of ResNets / RegNets / Inception, the last layer of
+``classifier`` for VGG / MobileNet / EfficientNet / ConvNeXt / DenseNet, ``heads`` of ViT,
+``head`` of Swin) becomes ``nn.Identity``, so the output is the penultimate features
+(512 for resnet18, 2048 for resnet50). Preprocessing is the weights' own
+``weights.transforms()``; without weights, the architecture's default weights' transforms
+(nothing is downloaded for them).
+
+Weights are fetched by torch.hub into ``torch.hub.get_dir()/checkpoints``; offline, place
+the file there or the load fails with an error naming it.
+
+Source: torchvision ``models.get_model`` / ``get_model_weights``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from PIL import Image
+from torch import nn
+
+from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.registry import register
+from reprlearn.encoders.timm import RGBTransform
+
+
+def strip_classifier(model: nn.Module) -> int:
+    """Replace the last ``nn.Linear`` of ``model`` by ``nn.Identity``; returns its in_features.
+
+    Raises:
+        ValueError: the model has no ``nn.Linear`` (e.g. SqueezeNet's conv classifier).
+    """
+    linears = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no linear classifier to remove")
+    parent_name, _, child = linears[-1].rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    in_features = getattr(parent, child).in_features
+    setattr(parent, child, nn.Identity())
+    return int(in_features)
+
+
+def _weights(arch: str, tag: str) -> tuple[Any, Any]:
+    """(weights enum member or None, the transforms' source enum member)."""
+    from torchvision.models import get_model_weights
+
+    try:
+        enum = get_model_weights(arch)
+    except (ValueError, KeyError) as e:
+        raise ValueError(f"torchvision:{arch}: unknown architecture ({e})") from None
+    if not tag:
+        return None, enum.DEFAULT
+    try:
+        weights = enum[tag] if tag != "DEFAULT" else enum.DEFAULT
+    except KeyError:
+        known = ", ".join(w.name for w in enum)
+        raise ValueError(
+            f"torchvision:{arch}/{tag}: unknown weights; choose one of {known}"
+        ) from None
+    return weights, weights
+
+
+class TorchvisionEncoder(TorchEncoder):
+    """A torchvision classifier minus its last linear layer: PIL images -> ``(batch, dim)``.
+
+    Args:
+        arch: architecture name, e.g. ``resnet50`` (``torchvision.models.list_models()``).
+        weights: weights name (``IMAGENET1K_V2``, ``DEFAULT``) or ``""`` for random init.
+
+    Raises:
+        ValueError: unknown architecture or weights, or no linear classifier to remove.
+        OSError: the weights cannot be downloaded (offline) and are not in the cache.
+    """
+
+    modality = "image"
+
+    def __init__(self, arch: str, weights: str = "") -> None:
+        from torchvision.models import get_model
+
+        w, transforms_from = _weights(arch, weights)
+        try:
+            self.model = get_model(arch, weights=w)
+        except Exception as e:  # urllib URLError / HTTPError / socket errors when offline
+            if w is None:
+                raise
+            cache = f"{torch.hub.get_dir()}/checkpoints/{w.url.rsplit('/', 1)[-1]}"
+            raise OSError(
+                f"torchvision:{arch}/{weights}: could not load the weights ({e}); with no "
+                f"network, download {w.url} to {cache}"
+            ) from e
+        self._dim = strip_classifier(self.model)
+        self.model.eval()
+        self.transform = RGBTransform(transforms_from.transforms())
+
+    def preprocess(self, item: Image.Image) -> torch.Tensor:
+        """PIL image -> ``(3, H, W)`` float tensor with the weights' transforms."""
+        return self.transform(item)
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` -> penultimate features ``(B, dim)``."""
+        return self.model(batch).flatten(1)
+
+
+@register(
+    "torchvision",
+    description="torchvision classifier minus its last layer (ARCH/WEIGHTS; no weights = random)",
+    example="torchvision:resnet50/IMAGENET1K_V2",
+    requires=("torchvision",),
+    needs_download=True,
+)
+def _torchvision(identifier: str, modality: str = "image") -> TorchvisionEncoder:
+    if not identifier:
+        raise ValueError(
+            "torchvision needs an architecture, e.g. torchvision:resnet50/IMAGENET1K_V2"
+        )
+    if modality != "image":
+        raise ValueError(f"torchvision:{identifier} embeds images only, not {modality!r}")
+    arch, _, weights = identifier.partition("/")
+    return TorchvisionEncoder(arch, weights)
