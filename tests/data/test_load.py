@@ -116,6 +116,7 @@ def test_unknown_source_is_a_clear_error():
 def test_hub_offline_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)  # read at import time
     with pytest.raises(DataError, match="needs network access"):
         load_dataset("hf:surely/not-a-cached-dataset")
 
