@@ -5,8 +5,8 @@ items and a memory bank of training items with ``method.embed`` (eval mode, fp32
 
 * kNN top-1 accuracy of the held-out items against the bank (cosine, temperature-weighted
   votes, k = 20 by default, 200 for CIFAR-sized data as lightly's benchmarks);
-* :func:`~reprlearn.training.collapse.normalized_std` and RankMe
-  :func:`~reprlearn.training.collapse.effective_rank` of the held-out embeddings; when
+* :func:`~reprlearn.analysis.geometry.normalized_std` and RankMe
+  :func:`~reprlearn.analysis.geometry.effective_rank` of the held-out embeddings; when
   the representation collapses, a ``"warning"`` in the record and a red line on the
   terminal;
 * appends one JSON line to ``log.jsonl`` and redraws ``curves.png``.
@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from rich.console import Console
 
-from reprlearn.training.collapse import effective_rank, is_collapsed, normalized_std
+from reprlearn.analysis.geometry import effective_rank, normalized_std
+from reprlearn.evaluation.knn import KNNProbe
+from reprlearn.training.collapse import is_collapsed
 from reprlearn.training.curves import plot_curves
 from reprlearn.training.data import ImageData
-from reprlearn.training.knn import knn_accuracy
 
 
 @torch.no_grad()
@@ -101,14 +103,15 @@ class PretrainMonitor(L.Callback):
         t0 = time.perf_counter()
         d = self.data
         held = d.holdout if len(d.holdout) >= 2 else d.train[:512]
-        z = embed_images(method, held, device)
+        z = embed_images(method, held, device).float().cpu().numpy()
         std, rank = normalized_std(z), effective_rank(z)
         out: dict[str, Any] = {"embedding_std": std, "std_x_sqrt_dim": std * z.shape[1] ** 0.5,
                                "effective_rank": rank}  # fmt: skip
         if d.train_labels is not None and d.holdout_labels is not None and len(d.holdout):
-            bank = embed_images(method, d.train[: self.bank_size], device)
-            labels = d.train_labels[: self.bank_size]
-            out["knn_top1"] = knn_accuracy(z, d.holdout_labels, bank, labels, k=self.k)
+            bank = embed_images(method, d.train[: self.bank_size], device).float().cpu().numpy()
+            labels = np.asarray(d.train_labels[: self.bank_size])
+            knn = KNNProbe(k=self.k, backend="torch", device=str(device)).fit(bank, labels)
+            out["knn_top1"] = knn.score(z, np.asarray(d.holdout_labels))
         out["collapsed"] = is_collapsed(std, z.shape[1], rank, self.collapse_ratio)
         if out["collapsed"]:
             out["warning"] = (
