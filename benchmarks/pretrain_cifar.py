@@ -73,8 +73,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
 
     from reprlearn.encoders import load_encoder
+    from reprlearn.evaluation.knn import KNNProbe
     from reprlearn.training.data import load_image_data
-    from reprlearn.training.knn import knn_accuracy
     from reprlearn.training.monitor import embed_images
     from reprlearn.training.pretrain import pretrain, resolve_precision
 
@@ -98,9 +98,10 @@ def main() -> None:
     method = load_encoder(f"ckpt:{out}").model
     device = "cuda" if torch.cuda.is_available() else "cpu"
     method.to(device)
-    bank = embed_images(method, data.train, device)
-    queries = embed_images(method, test.train, device)
-    knn = knn_accuracy(queries, test.train_labels, bank, data.train_labels, k=200)
+    bank = embed_images(method, data.train, device).float().cpu().numpy()
+    queries = embed_images(method, test.train, device).float().cpu().numpy()
+    probe = KNNProbe(k=200, backend="torch", device=device).fit(bank, data.train_labels.numpy())
+    knn = probe.score(queries, test.train_labels.numpy())
     row = {"method": "simclr", "backbone": "resnet18_cifar", "epochs": args.epochs,
            "train_images": len(data.train), "knn_top1_test_k200": knn,
            "knn_top1_holdout_k200": result.final.get("knn_top1"),
