@@ -126,14 +126,19 @@ def load_image_data(
         max_holdout: ... but at most this many (default 2000).
         seed: seed of the subset and the split.
         image_size: resize every image to ``image_size`` px square (default: keep).
-        source_options: extra ``load_dataset`` options (``split``, ``data_dir``, ...).
+        source_options: extra ``load_dataset`` options (``split``, ``data_dir``, ...);
+            named datasets with splits (``cifar10``) default to ``split="train"``.
 
     Raises:
         DataError: unreadable source, no images, too few items (< 4 after the split).
     """
     from reprlearn.data import load_dataset, source_spec
+    from reprlearn.data.load import NAMED_SPLITS
 
-    ds = load_dataset(source, **(source_options or {})) if isinstance(source, str) else source
+    options = dict(source_options or {})
+    if isinstance(source, str) and source in NAMED_SPLITS:
+        options.setdefault("split", "train")  # pretrain on the training split by default
+    ds = load_dataset(source, **options) if isinstance(source, str) else source
     spec = source_spec(ds) or {"source": source if isinstance(source, str) else "<Dataset>"}
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(ds))
