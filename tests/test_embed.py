@@ -97,6 +97,12 @@ def test_store_never_mixes_encoders(digits, tmp_path):
     assert store.dim == 16
 
 
+def test_store_never_mixes_sources(digits, tmp_path):
+    embed(digits, "pca:8", tmp_path / "s", progress=False)
+    with pytest.raises(StoreError, match="source_fingerprint"):
+        embed(digits.select(range(100)), "pca:8", tmp_path / "s", progress=False)
+
+
 def _png(color) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), color).save(buf, format="PNG")

@@ -258,6 +258,7 @@ def embed(
     label_names = getattr(label_feature, "names", None)
     header = {
         "encoder_name": enc.name,
+        "source_fingerprint": dataset._fingerprint,
         "source": {
             "spec": spec,
             "fingerprint": dataset._fingerprint,
