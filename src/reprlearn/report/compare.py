@@ -150,7 +150,10 @@ class CompareResult:
             "LogME",
             "items/s",
         ):
-            table.add_column(col, justify="left" if col == "encoder" else "right")
+            if col == "encoder":  # names like ckpt:runs/simclr wrap rather than get cut
+                table.add_column(col, overflow="fold", min_width=12)
+            else:
+                table.add_column(col, justify="right")
         for i, r in enumerate(self.ranking):
             row = r.row(self.budgets)
             table.add_row(
