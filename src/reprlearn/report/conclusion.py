@@ -42,7 +42,7 @@ def conclusion(reports: Sequence[Any], budgets: Sequence[int | str]) -> str:
             )
         else:
             parts.append(f"{second.encoder} follows with {100 * s_lin['value']:.1f}%.")
-        for other in reversed(reports[1:]):
+        for other in reports[1:]:  # the strongest encoder whose full-data score it reaches
             target = _full(other)
             if target is None:
                 continue
