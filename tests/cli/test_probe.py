@@ -95,3 +95,21 @@ def test_factors_flag_calls_probe_factors(stores, monkeypatch):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"factors": {"shape": 0.9}}
     assert calls == [(stores["train"], {"seed": 3})]
+
+
+def test_probe_factors_on_a_real_shapes_store(tmp_path):
+    """`reprlearn probe STORE --factors` end to end: shapes -> pca store -> factor table."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from reprlearn.cli import _register_commands, app
+    from reprlearn.data import load_dataset
+    from reprlearn.embed import embed
+
+    _register_commands()
+    embed(load_dataset("shapes:400"), "pca:8", tmp_path / "s", progress=False)
+    res = CliRunner().invoke(app, ["probe", str(tmp_path / "s"), "--factors", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert "color" in json.dumps(report) and "x" in json.dumps(report)

@@ -13,7 +13,8 @@ assumptions in the unsupervised learning of disentangled representations").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.table import Table
@@ -23,6 +24,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from reprlearn.errors import DataError
+
+if TYPE_CHECKING:
+    from reprlearn.store import EmbeddingStore
 from reprlearn.evaluation.disentanglement import DCIScores, MIGScore, dci, mig
 
 NOT_FACTORS = {"image", "text", "label", "id", "embedding"}
@@ -159,10 +163,10 @@ def score_factors(
     return FactorReport(encoder, len(X), scores, d, m)
 
 
-def probe_factors(store, *, seed: int = 0, dci_method: str = "gbt",
+def probe_factors(store: EmbeddingStore | str | Path, *, seed: int = 0, dci_method: str = "gbt",
                   max_samples: int | None = 10_000, disentanglement: bool = True,
                   ) -> FactorReport:  # fmt: skip
-    """Score an :class:`~reprlearn.store.EmbeddingStore` against its source's factor columns.
+    """Score an :class:`~reprlearn.store.EmbeddingStore` (or its folder) against its source's factor columns.
 
     Reloads the source (``load_dataset(**manifest["source"]["spec"])``), takes the rows of
     ``store.ids()`` and calls :func:`score_factors` with every factor column (same options).
@@ -172,7 +176,10 @@ def probe_factors(store, *, seed: int = 0, dci_method: str = "gbt",
             factor columns.
     """
     from reprlearn.data import load_dataset
+    from reprlearn.store import EmbeddingStore
 
+    if not isinstance(store, EmbeddingStore):
+        store = EmbeddingStore.open(store)
     spec = (store.manifest.get("source") or {}).get("spec")
     if not spec:
         raise DataError(
