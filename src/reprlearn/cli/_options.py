@@ -26,8 +26,9 @@ Json = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
 
 
 def data_options(**kwargs: Any) -> dict[str, Any]:
-    """Keyword arguments for :func:`reprlearn.load_dataset` from CLI option values."""
-    return {k: v for k, v in kwargs.items() if v not in (None, False)}
+    """Keyword arguments for :func:`reprlearn.load_dataset` from CLI option values
+    (unset options and ``format="auto"`` are left to the loader's defaults)."""
+    return {k: v for k, v in kwargs.items() if v not in (None, False, "auto")}
 
 
 def quiet_datasets() -> None:

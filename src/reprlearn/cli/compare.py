@@ -71,7 +71,7 @@ def compare(
         seed=seed,
         progress=not json_,
         **o.data_options(
-            format=None if format == "auto" else format,
+            format=format,
             text_column=text_column,
             label_column=label_column,
             encoding=encoding,
