@@ -192,3 +192,23 @@ def test_kill_9_midway_then_rerun_completes_exactly(shared_data, tmp_path):
         progress=False,
     ).to_numpy()
     np.testing.assert_array_equal(X, fresh)
+
+
+def test_cli_unknown_encoder_is_one_clear_line(tmp_path):
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reprlearn.cli",
+            "embed",
+            "digits",
+            "-e",
+            "nope:1",
+            "-o",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2
+    assert "unknown encoder 'nope:1'" in res.stderr and "Traceback" not in res.stderr
