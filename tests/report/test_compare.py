@@ -96,3 +96,15 @@ def test_cli_rejects_bad_budgets(tmp_path):
     _register_commands()
     res = CliRunner().invoke(app, ["compare", "--label-efficiency", "1,x", "--out", str(tmp_path)])
     assert res.exit_code != 0 and "positive integers" in res.output
+
+
+def test_autoencoder_encoders_get_reconstructions_in_the_report(tmp_path):
+    from reprlearn.training.pretrain import pretrain
+
+    pretrain("digits", method="ae", backbone="mlp", out=tmp_path / "ae", epochs=1,
+             max_items=300, progress=False, method_options={"latent_dim": 8})  # fmt: skip
+    result = compare("digits", [f"ckpt:{tmp_path / 'ae'}"], tmp_path / "r", budgets=(1, "all"),
+                     repeats=2, progress=False)  # fmt: skip
+    files = result.ranking[0].files
+    assert (tmp_path / "r" / files["recon"]).is_file() and "samples" not in files
+    assert "inputs (top) and reconstructions" in (tmp_path / "r" / "report.html").read_text()

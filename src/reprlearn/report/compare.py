@@ -34,6 +34,7 @@ from reprlearn.evaluation.label_efficiency import label_efficiency
 from reprlearn.evaluation.linear_probe import confusion_matrix_png
 from reprlearn.evaluation.probe import TEST_FRACTION, probe
 from reprlearn.report.conclusion import conclusion
+from reprlearn.report.generative import generative_pictures
 from reprlearn.report.html import write_html
 from reprlearn.report.plots import label_efficiency_plot
 
@@ -195,6 +196,7 @@ def _details(r: EncoderReport) -> dict[str, Any]:
 def _evaluate(
     store,
     name: str,
+    source: str,
     enc_dir: Path,
     budgets,
     repeats: int,
@@ -211,6 +213,8 @@ def _evaluate(
     files = {
         Path(k).stem: str(Path(v).relative_to(enc_dir.parent.parent)) for k, v in seen.files.items()
     }
+    for key, path in generative_pictures(name, source, enc_dir).items():
+        files[key] = str(path.relative_to(enc_dir.parent.parent))
     confusion = result.results["linear"].confusion
     if confusion is not None:
         path = confusion_matrix_png(confusion, store.label_names, enc_dir / "confusion.png")
@@ -319,6 +323,7 @@ def compare(
             _evaluate(
                 store,
                 name,
+                source,
                 out / "encoders" / slug(name),
                 budgets,
                 repeats,

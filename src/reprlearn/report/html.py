@@ -63,6 +63,12 @@ def _encoder_section(enc: dict[str, Any], out: Path) -> str:
         f'<div class="card"><b>cosine similarity of a stratified sample</b>{_img(files.get("similarity", Path()), "similarity")}</div>',
         f'<div class="card"><b>2-D map coloured by label</b>{_img(files.get("map", Path()), "map")}</div>',
     ]
+    for key, title in (
+        ("recon", "inputs (top) and reconstructions"),
+        ("samples", "samples from the prior"),
+    ):
+        if key in files:
+            parts.append(f'<div class="card"><b>{title}</b>{_img(files[key], key)}</div>')
     if "confusion" in files:
         parts.append(
             f'<div class="card"><b>linear probe confusion matrix</b>{_img(files["confusion"], "confusion")}</div>'
