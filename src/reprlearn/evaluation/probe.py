@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 from rich.table import Table
-from sklearn.model_selection import train_test_split
 
 from reprlearn.errors import DataError, StoreError
 from reprlearn.evaluation.clustering import ClusteringResult, kmeans_clustering
 from reprlearn.evaluation.knn import KNNResult, knn_probe
 from reprlearn.evaluation.linear_probe import LinearProbeResult, linear_probe
 from reprlearn.evaluation.logme import logme
-from reprlearn.evaluation.mteb import MTEBResult, mteb_classification
+from reprlearn.evaluation.mteb import MTEBResult, holdout_split, mteb_classification
 from reprlearn.evaluation.result import fmt, jsonable
 from reprlearn.evaluation.senteval import SentEvalResult, senteval_cv, senteval_split
 from reprlearn.evaluation.statistics import Score
@@ -173,7 +172,7 @@ def _split(X, y, X_test, y_test, seed: int) -> Split:
             "a class has a single item: the 80/20 stratified split needs at least 2 per "
             "class; add items or pass a separate --test store"
         )
-    Xa, Xb, ya, yb = train_test_split(X, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
+    Xa, Xb, ya, yb = holdout_split(X, y, test_size=TEST_FRACTION, seed=seed)
     return Split(Xa, ya, Xb, yb, given=False)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from rich.table import Table
-from sklearn.model_selection import train_test_split
 
 from reprlearn.analysis.inspect import inspect
 from reprlearn.data import load_dataset
@@ -32,6 +31,7 @@ from reprlearn.encoders import load_encoder
 from reprlearn.errors import DataError
 from reprlearn.evaluation.label_efficiency import label_efficiency
 from reprlearn.evaluation.linear_probe import confusion_matrix_png
+from reprlearn.evaluation.mteb import holdout_split
 from reprlearn.evaluation.probe import TEST_FRACTION, probe
 from reprlearn.report.conclusion import conclusion
 from reprlearn.report.generative import generative_pictures
@@ -220,7 +220,7 @@ def _evaluate(
         path = confusion_matrix_png(confusion, store.label_names, enc_dir / "confusion.png")
         files["confusion"] = str(path.relative_to(enc_dir.parent.parent))
     X, y = store.to_numpy()
-    Xa, Xb, ya, yb = train_test_split(X, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
+    Xa, Xb, ya, yb = holdout_split(X, y, test_size=TEST_FRACTION, seed=seed)  # probe's split
     le = label_efficiency(
         Xa, ya, Xb, yb, budgets=budgets, repeats=repeats, seed=seed, device=device
     )
