@@ -9,15 +9,23 @@ The public API (imported lazily, so ``import reprlearn`` is fast)::
     reprlearn.inspect(store, out="inspect/")     # similarity matrix, neighbours, map, geometry
     reprlearn.probe(store, protocol="linear")    # linear / kNN / k-means / SentEval / MTEB
     reprlearn.compare("digits", ["pixels", "pca:16"], out="reports/digits")
+
+Every name in ``__all__`` resolves to the public function or class, however often it is
+used and whatever was imported before: importing a submodule that shares a public
+name (``reprlearn.embed`` the module vs ``reprlearn.embed`` the function) never
+replaces the function on the package.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
 
+# public name -> module that defines it
 _EXPORTS = {
     "load_dataset": "reprlearn.data",
     "load_encoder": "reprlearn.encoders",
@@ -36,7 +44,28 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
+def _resolve(name: str) -> Any:
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        return _resolve(name)
     raise AttributeError(f"module 'reprlearn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """The package module: public names win over same-named submodules, which the
+    import system sets as package attributes when they are first imported."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _EXPORTS:
+            return _resolve(name)
+        return super().__getattribute__(name)
+
+
+sys.modules[__name__].__class__ = _Package
