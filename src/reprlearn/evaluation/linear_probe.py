@@ -167,6 +167,8 @@ class LinearProbeResult(ResultMixin):
         C: the L2 setting used.
         seconds: fit time in seconds.
         confusion: ``(k, k)`` counts (rows = true class) when asked for, else None.
+        correct: bool ``(n_test,)``, whether each test item was predicted right (for
+            paired tests such as McNemar's; left out of ``to_dict``).
     """
 
     accuracy: Score
@@ -176,7 +178,14 @@ class LinearProbeResult(ResultMixin):
     C: float
     seconds: float
     confusion: np.ndarray | None = field(default=None, repr=False)
+    correct: np.ndarray | None = field(default=None, repr=False)
     title = "linear probe"
+
+    def to_dict(self) -> dict:
+        """JSON-able fields (without the per-item ``correct`` vector)."""
+        data = super().to_dict()
+        data.pop("correct", None)
+        return data
 
     def rows(self) -> list[tuple[str, str]]:
         return [
@@ -220,6 +229,7 @@ def linear_probe(
         C=C,
         seconds=seconds,
         confusion=confusion_matrix(y_test, pred, labels=labels) if confusion else None,
+        correct=pred == np.asarray(y_test),
     )
 
 

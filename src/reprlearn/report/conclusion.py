@@ -1,9 +1,40 @@
-"""The plain-words conclusion of a comparison, derived from its numbers."""
+"""The plain-words conclusion of a comparison, derived from its numbers.
+
+Whether the top two encoders are tied comes from a paired test on the same test items
+(McNemar's exact test, :mod:`reprlearn.evaluation.paired`), never from overlapping
+marginal intervals: two accuracies measured on the same items can differ clearly while
+their separate 95% intervals overlap.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
+
+from reprlearn.evaluation.paired import PairedComparison, mcnemar_exact
+
+
+def paired_comparison(first: Any, second: Any) -> PairedComparison | None:
+    """McNemar's exact test of two reports' linear probes on the test items they share.
+
+    Reports carry ``test_correct`` (bool ``(n,)``) and ``test_ids`` (source row ids
+    ``(n,)``, or None when both score the same items in the same order). Returns None
+    when a report lacks per-item results or they share no item.
+    """
+    a, b = getattr(first, "test_correct", None), getattr(second, "test_correct", None)
+    if a is None or b is None:
+        return None
+    ia, ib = getattr(first, "test_ids", None), getattr(second, "test_ids", None)
+    if ia is not None and ib is not None:
+        common, pa, pb = np.intersect1d(ia, ib, assume_unique=True, return_indices=True)
+        if len(common) == 0:
+            return None
+        a, b = np.asarray(a)[pa], np.asarray(b)[pb]
+    elif len(a) != len(b):
+        return None
+    return mcnemar_exact(a, b)
 
 
 def _full(report: Any) -> float | None:
@@ -35,13 +66,22 @@ def conclusion(reports: Sequence[Any], budgets: Sequence[int | str]) -> str:
     if len(reports) > 1:
         second = reports[1]
         s_lin = second.linear["accuracy"]
-        if s_lin["ci_high"] is not None and s_lin["ci_high"] >= lin["ci_low"]:
+        test = paired_comparison(best, second)
+        if test is None:
             parts.append(
-                f"{second.encoder} ({100 * s_lin['value']:.1f}%) is within its 95% interval: "
-                "treat the top two as tied on this data."
+                f"{second.encoder} follows with {100 * s_lin['value']:.1f}% (no paired "
+                "per-item results to test the difference)."
+            )
+        elif test.significant:
+            parts.append(
+                f"{second.encoder} follows with {100 * s_lin['value']:.1f}%; the difference is "
+                f"significant ({test.describe()})."
             )
         else:
-            parts.append(f"{second.encoder} follows with {100 * s_lin['value']:.1f}%.")
+            parts.append(
+                f"{second.encoder} ({100 * s_lin['value']:.1f}%) is not significantly different "
+                f"({test.describe()}): treat the top two as tied on this data."
+            )
         for other in reports[1:]:  # the strongest encoder whose full-data score it reaches
             target = _full(other)
             if target is None:
