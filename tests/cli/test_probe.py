@@ -113,3 +113,17 @@ def test_probe_factors_on_a_real_shapes_store(tmp_path):
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert "color" in json.dumps(report) and "x" in json.dumps(report)
+
+
+def test_k_larger_than_the_data_is_a_clear_error(stores):
+    result = runner.invoke(app, ["probe", str(stores["train"]), "-p", "knn", "--k", "100000"])
+    assert result.exit_code == 2
+    assert "--k 100000 is more than the 1040 training items" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_test_store_output_says_what_kmeans_and_logme_measure(stores):
+    args = ["probe", str(stores["train"]), "--test", str(stores["test"]), "-p", "linear,kmeans"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "test store" in result.output and "label-free" in result.output

@@ -70,3 +70,57 @@ def test_unknown_protocol_and_single_class(make_store, digits):
     one = make_store("one", X[:20], np.zeros(20, np.int64), label_names=["a"])
     with pytest.raises(DataError, match="2 or more classes"):
         probe(one)
+
+
+def test_k_above_the_training_items_and_bad_numbers_fail_before_work(make_store, digits):
+    X, y = digits
+    store = make_store("s", X[:200], y[:200])
+    with pytest.raises(DataError, match=r"--k 100000 is more than the 160 training items"):
+        probe(store, "knn", k=100000)
+    with pytest.raises(DataError, match=r"--C -1"):
+        probe(store, "linear", C=-1)
+    with pytest.raises(DataError, match=r"--folds 1"):
+        probe(store, "senteval", folds=1)
+
+
+def test_several_protocols_as_a_comma_list_with_seconds(make_store, digits):
+    X, y = digits
+    res = probe(make_store("s", X, y), "linear, knn")
+    assert list(res.results) == ["linear", "knn"] and set(res.seconds) == {"linear", "knn"}
+    assert all(s > 0 for s in res.seconds.values())
+    assert len(res.test_ids) == res.results["linear"].n_test == len(res.results["linear"].correct)
+
+
+def test_kmeans_and_logme_are_measured_on_the_test_store(make_store, digits):
+    """Issue 15 item 5: with --test, k-means and LogME describe the test store, and say so."""
+    from reprlearn.evaluation.clustering import kmeans_clustering
+    from reprlearn.evaluation.logme import logme
+
+    X, y = digits
+    train, test = make_store("train", X[:1400], y[:1400]), make_store("test", X[1400:], y[1400:])
+    res = probe(train, "kmeans,logme", test=test)
+    expected = kmeans_clustering(X[1400:], y[1400:], seed=0).nmi.value
+    assert res.results["kmeans"].nmi.value == pytest.approx(expected)
+    assert res.results["logme"] == pytest.approx(logme(X[1400:], y[1400:]))
+    assert res.measured_on["kmeans"] == "all items of the test store"
+    assert "label-free" in " ".join(res.notes) and "test store" in str(res)
+
+
+def test_print_gives_a_plain_text_table(make_store, digits):
+    X, y = digits
+    text = str(probe(make_store("s", X, y), "linear"))
+    assert "probe: pixels" in text and "accuracy" in text and "Table object" not in text
+    assert "\x1b[" not in text  # no terminal colour codes
+
+
+def test_stores_fitted_separately_are_refused(tmp_path):
+    """Issue 15 item 1: two `embed` runs of pca:8 fit two PCA bases: different spaces."""
+    from reprlearn.data import load_dataset
+    from reprlearn.embed import embed
+
+    ds = load_dataset("digits")
+    a = embed(ds.select(range(0, 900)), "pca:8", tmp_path / "a", progress=False)
+    b = embed(ds.select(range(900, 1797)), "pca:8", tmp_path / "b", progress=False)
+    with pytest.raises(StoreError, match="different (embedding )?spaces") as e:
+        probe(a, test=b)
+    assert "--fitted-from" in str(e.value)

@@ -10,7 +10,10 @@ import typer
 from reprlearn.cli.app import app, console, fail
 from reprlearn.errors import ReprlearnError
 
-PROTOCOL_HELP = "linear | knn | kmeans | senteval | mteb | logme | all (all = all but senteval)"
+PROTOCOL_HELP = (
+    "linear | knn | kmeans | senteval | mteb | logme | all (all = all but senteval); "
+    "several comma-separated, e.g. linear,knn"
+)
 
 
 @app.command("probe")
@@ -18,7 +21,10 @@ def probe_command(
     store: Path = typer.Argument(..., help="Embedding store folder (from `reprlearn embed`)."),
     protocol: str = typer.Option("linear", "--protocol", "-p", help=PROTOCOL_HELP),
     test: Path | None = typer.Option(
-        None, "--test", help="Second store (same encoder) to score on; default a 80/20 split."
+        None,
+        "--test",
+        help="Second store in the same space (embedded with --fitted-from STORE for fitted "
+        "encoders) to score on; default a 80/20 split. k-means and LogME then describe it.",
     ),
     samples_per_label: int = typer.Option(8, help="MTEB: training items per label."),
     experiments: int = typer.Option(10, help="MTEB: undersampled experiments."),

@@ -4,8 +4,10 @@ For each budget b in ``budgets`` (default 1, 2, 5, 10, 20, 50, 100 and ``"all"``
 each of ``repeats`` seeded draws, b training items per class are drawn without
 replacement (all of a class's items when it has fewer), a :class:`LinearProbe` is fit
 on them and scored on the fixed test split; the result has the mean and std of the
-accuracy per budget. Budgets above the largest class size are skipped (they would
-repeat ``"all"``); ``"all"`` is fit once (no draw to repeat). The protocol of
+accuracy per budget. Budgets above the largest class size are skipped when ``"all"`` is
+also asked for (they would repeat it), else run on every item; either way, and for a
+budget above the smallest class, ``notes`` says in words what was used. ``"all"`` is fit
+once (no draw to repeat). The protocol of
 semi-supervised evaluations such as SimCLR's 1%/10% label tables (Chen et al. 2020),
 here per class.
 """
@@ -34,12 +36,35 @@ class LabelEfficiencyResult(ResultMixin):
     n_train: list[int]
     repeats: int
     per_repeat: list[list[float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     title = "label efficiency (linear probe)"
 
     def rows(self) -> list[tuple[str, str]]:
         return [
             (f"{b} per class", str(s)) for b, s in zip(self.budgets, self.accuracy, strict=True)
         ]
+
+
+def _budget_note(budget: int, counts: np.ndarray, skipped: bool, n_train: int) -> str | None:
+    """Words for a budget that some class cannot fill (None when every class can)."""
+    smallest, largest = int(counts.min()), int(counts.max())
+    if skipped:
+        return (
+            f"{budget} labels per class: skipped, no class has that many training items "
+            f"(largest {largest}); 'all' ({n_train} items) covers it"
+        )
+    if budget >= largest:
+        return (
+            f"{budget} labels per class: more than any class has (largest {largest}), so "
+            f"all {n_train} training items were used"
+        )
+    if budget > smallest:
+        short = int((counts < budget).sum())
+        return (
+            f"{budget} labels per class: {short} of {len(counts)} classes have fewer "
+            f"(smallest {smallest}) and contribute all their items ({n_train} items in all)"
+        )
+    return None
 
 
 def sample_per_class(y: np.ndarray, budget: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,17 +96,23 @@ def label_efficiency(
         budgets: positive ints and/or ``"all"``. repeats: draws per budget (default 5).
         C: the probe's inverse L2 strength. seed: seeds ``np.random.default_rng``.
 
+    Returns:
+        :class:`LabelEfficiencyResult`; its ``notes`` name budgets that a class could
+        not fill (what was used instead) and budgets skipped.
+
     Raises:
         ValueError: a budget that is neither a positive int nor ``"all"``.
     """
     y_train = np.asarray(y_train)
-    largest = int(np.bincount(np.unique(y_train, return_inverse=True)[1]).max())
+    counts = np.bincount(np.unique(y_train, return_inverse=True)[1])
+    largest = int(counts.max())
     rng = np.random.default_rng(seed)
     result = LabelEfficiencyResult([], [], [], repeats)
     for budget in budgets:
         if budget != "all" and (not isinstance(budget, int | np.integer) or budget < 1):
             raise ValueError(f"budgets must be positive ints or 'all', got {budget!r}")
         if budget != "all" and budget >= largest and "all" in budgets:
+            result.notes.append(_budget_note(int(budget), counts, True, len(y_train)))
             continue
         draws = (
             [np.arange(len(y_train))]
@@ -98,4 +129,6 @@ def label_efficiency(
         result.accuracy.append(mean_std(accs))
         result.n_train.append(len(draws[0]))
         result.per_repeat.append([float(a) for a in accs])
+        if budget != "all" and (note := _budget_note(int(budget), counts, False, len(idx))):
+            result.notes.append(note)
     return result

@@ -76,6 +76,16 @@ def holdout_split(
     return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
 
 
+def holdout_indices(
+    y: np.ndarray, *, test_size: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train (n_train,), test (n_test,))`` of :func:`holdout_split`'s split:
+    ``X[train], X[test]`` equal its ``X_train, X_test`` for the same ``y`` and ``seed``."""
+    rows = np.arange(len(y))
+    train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=y)
+    return train, test
+
+
 def mteb_classification(
     X_train: np.ndarray,
     y_train: np.ndarray,

@@ -50,6 +50,25 @@ class ResultMixin:
             table.add_row(name, value)
         return table
 
+    def __str__(self) -> str:
+        """The table as plain text, so ``print(result)`` shows it."""
+        return plain_text(self.table())
+
+
+def plain_text(renderable: Any, width: int = 160) -> str:
+    """Render a rich renderable (a Table) as plain text, no colours or markup codes.
+
+    ``width`` (characters, default 160) bounds the lines; columns fold rather than vanish.
+    """
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, emoji=False, highlight=False)
+    console.print(renderable)
+    return buffer.getvalue().rstrip("\n")
+
 
 def fmt(value: Any, digits: int = 4) -> str:
     """Format a number for a table (floats to ``digits`` significant decimals)."""
