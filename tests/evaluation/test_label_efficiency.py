@@ -29,3 +29,24 @@ def test_accuracy_grows_with_labels_on_digits(digits):
     assert res.to_dict()["budgets"] == [1, 5, 20, "all"]
     with pytest.raises(ValueError, match="positive"):
         label_efficiency(Xtr, ytr, Xte, yte, budgets=(0,))
+
+
+def test_budget_above_every_class_says_what_was_used(digits):
+    """Issue 14: `--label-efficiency 1000` was labelled "1000/class" while using all rows."""
+    X, y = digits
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    res = label_efficiency(Xtr, ytr, Xte, yte, budgets=(1000,), repeats=2)
+    assert res.n_train == [len(ytr)]
+    assert res.notes == [
+        f"1000 labels per class: more than any class has (largest {np.bincount(ytr).max()}), "
+        f"so all {len(ytr)} training items were used"
+    ]
+    skipped = label_efficiency(Xtr, ytr, Xte, yte, budgets=(1000, "all"), repeats=2)
+    assert skipped.budgets == ["all"] and "skipped" in skipped.notes[0]
+    uneven = np.concatenate([np.flatnonzero(ytr != 0), np.flatnonzero(ytr == 0)[:3]])
+    part = label_efficiency(Xtr[uneven], ytr[uneven], Xte, yte, budgets=(5,), repeats=1)
+    assert part.notes == [
+        "5 labels per class: 1 of 10 classes have fewer (smallest 3) and contribute all "
+        "their items (48 items in all)"
+    ]
+    assert res.to_dict()["notes"] == res.notes
