@@ -96,8 +96,35 @@ def split_name(name: str) -> tuple[str, str]:
     family, _, identifier = full.partition(":")
     if family not in FAMILIES:
         known = ", ".join(sorted(FAMILIES) + sorted(ALIASES))
-        raise ValueError(f"unknown encoder {name!r}. Known families and aliases: {known}")
+        close = closest_names(name)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise ValueError(f"unknown encoder {name!r}.{hint} Known families and aliases: {known}")
     return family, identifier
+
+
+def closest_names(name: str, n: int = 2) -> list[str]:
+    """Registered names closest to a mistyped ``name`` (``"minlm_"`` -> ``["minilm"]``,
+    ``"pcaa:16"`` -> ``["pca:16"]``), by :func:`difflib.get_close_matches` over the
+    families and aliases; empty when nothing is close."""
+    import difflib
+
+    _load_families()
+    family, sep, identifier = name.strip().partition(":")
+    candidates = sorted(FAMILIES) + sorted(ALIASES)
+    matches = difflib.get_close_matches(family.lower(), candidates, n=n, cutoff=0.6)
+    return [f"{m}{sep}{identifier}" if m in FAMILIES and identifier else m for m in matches]
+
+
+def validate_encoder_name(name: str) -> None:
+    """Check that ``name`` names a registered family or alias, without loading anything.
+
+    Raises:
+        ValueError: an empty name, or an unknown one (with the closest names as a
+            suggestion and the list of known families and aliases).
+    """
+    if not name or not name.strip():
+        raise ValueError("empty encoder name: give one such as pca:32, tfidf or minilm")
+    split_name(name)
 
 
 def load_encoder(name: str, **options: Any) -> Encoder:
