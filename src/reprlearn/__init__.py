@@ -69,3 +69,5 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+    "search": "reprlearn.search.query",
+    "build_index": "reprlearn.search.index",

@@ -123,6 +123,13 @@ class EmbeddingStore:
     def __len__(self) -> int:
         return sum(pq.read_metadata(p).num_rows for p in self.shard_paths())
 
+    def search(self, query: str | list[str], k: int = 10):
+        """The ``k`` items nearest to ``query`` (a text, an image path, ``"id:N"`` or a list
+        of ids): :func:`reprlearn.search.search` on this store."""
+        from reprlearn.search.query import search
+
+        return search(self, query, k)
+
     def summary(self) -> dict[str, Any]:
         """Short facts for a terminal summary."""
         m = self.manifest

@@ -13,16 +13,52 @@ from reprlearn.errors import DataError
 
 
 def load_image_folder(folder: str | Path) -> datasets.Dataset:
-    """``folder/<class>/<image>`` -> Dataset(image, label) through ``datasets``' imagefolder.
+    """An image folder -> Dataset(image, label?) through ``datasets``' imagefolder.
+
+    The label of an image is the **first-level folder** under ``folder`` that holds it,
+    however deep it sits: ``folder/cat/indoor/1.png`` is a ``cat``. A folder whose images
+    all lie at its top level (no class subfolders) is an unlabelled image dataset.
+    Hidden files and folders are ignored, as imagefolder does.
 
     Raises:
-        DataError: the folder holds no images.
+        DataError: the folder holds no images, or holds images both at its top level and
+            in subfolders (say which to use: move them into class folders).
     """
+    folder = Path(folder)
     try:
-        ds = datasets.load_dataset("imagefolder", data_dir=str(folder), split="train")
+        ds = datasets.load_dataset(
+            "imagefolder", data_dir=str(folder), split="train", drop_labels=True
+        )
     except (ValueError, FileNotFoundError) as e:
-        raise DataError(f"{folder}: no images found in class subfolders ({e})") from None
-    return ds
+        raise DataError(
+            f"{folder}: no images found (in the folder or its class subfolders) ({e})"
+        ) from None
+    if "image" not in ds.column_names:
+        raise DataError(f"{folder}: no 'image' column; columns are {ds.column_names}")
+    if "label" in ds.column_names:  # labels from a metadata.csv/jsonl beside the images
+        return ds
+    paths = [v["path"] for v in ds.cast_column("image", datasets.Image(decode=False))["image"]]
+    classes = [_first_level(folder, p) for p in paths]
+    top = [p for p, c in zip(paths, classes, strict=True) if c is None]
+    if len(top) == len(paths):
+        return ds  # a flat folder: unlabelled images
+    if top:
+        raise DataError(
+            f"{folder}: {len(top)} images lie at the top level (e.g. {Path(top[0]).name}) and "
+            f"{len(paths) - len(top)} in class subfolders; move the top-level images into a "
+            "class subfolder (or out of the folder), so that every image has a label"
+        )
+    names = sorted(set(classes))
+    index = {name: i for i, name in enumerate(names)}
+    return ds.add_column(
+        "label", [index[c] for c in classes], feature=datasets.ClassLabel(names=names)
+    )
+
+
+def _first_level(folder: Path, path: str) -> str | None:
+    """The first folder of ``path`` below ``folder`` (None for a file at the top level)."""
+    parts = Path(path).resolve().relative_to(folder.resolve()).parts
+    return parts[0] if len(parts) > 1 else None
 
 
 def _class_names_from_paths(path: Path, labels_col: str) -> list[str] | None:

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import datasets
+import numpy as np
 from PIL import Image
+
+HIGH_BIT_DEPTH_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ def decode_item(item: Any, modality: str) -> Any:
         return item
     if isinstance(item, Image.Image):
         item.load()
-        return item
+        return to_8bit(item)
     if isinstance(item, dict):
         if item.get("bytes"):
             img = Image.open(io.BytesIO(item["bytes"]))
@@ -43,8 +46,36 @@ def decode_item(item: Any, modality: str) -> Any:
         else:
             raise ValueError("missing image (no bytes and no path)")
         img.load()  # decode now: a truncated file fails here, not later
-        return img
+        return to_8bit(img)
     raise ValueError(f"expected an image, got {type(item).__name__}")
+
+
+def to_8bit(img: Image.Image) -> Image.Image:
+    """A 16-bit (``I;16``), 32-bit integer (``I``) or float (``F``) grayscale image as an
+    8-bit ``L`` image with the same relative brightness; other modes unchanged.
+
+    PIL's own ``convert("L")`` clips these values at 255, which turns a 16-bit image of
+    mean 0.5 (32768) white. Here 16-bit values are divided by 257 (65535 -> 255); an
+    ``I``/``F`` image is read as 8-bit when its values fit in [0, 255], as 16-bit when
+    they fit in [0, 65535], else rescaled from its own range; ``F`` in [0, 1] is scaled by
+    255.
+    """
+    if img.mode not in HIGH_BIT_DEPTH_MODES:
+        return img
+    a = np.asarray(img, dtype=np.float64)
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if img.mode.startswith("I;16"):
+        scale, offset = 1 / 257, 0.0
+    elif img.mode == "F" and lo >= 0 and hi <= 1:
+        scale, offset = 255.0, 0.0
+    elif lo >= 0 and hi <= 255:
+        scale, offset = 1.0, 0.0
+    elif lo >= 0 and hi <= 65535:
+        scale, offset = 1 / 257, 0.0
+    else:
+        scale, offset = 255 / max(hi - lo, 1e-12), lo
+    out = np.clip(np.rint((a - offset) * scale), 0, 255).astype(np.uint8)
+    return Image.fromarray(out)
 
 
 def describe_row(ds: datasets.Dataset, row: int, spec: dict | None) -> str:

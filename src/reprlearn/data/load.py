@@ -3,6 +3,9 @@
 The result has an ``image`` (``datasets.Image``) or ``text`` column and, when known, a
 ``label`` (``ClassLabel``). The call's arguments are kept in the dataset's info
 (:func:`source_spec`), so an embedding store can record and later reload its source.
+Formats are guessed in :mod:`reprlearn.data.formats`, tables read in
+:mod:`reprlearn.data.table`, images in :mod:`reprlearn.data.images`, line-based text in
+:mod:`reprlearn.data.text`.
 """
 
 from __future__ import annotations
@@ -15,26 +18,26 @@ import datasets
 
 from reprlearn.data import images, text
 from reprlearn.data.digits import load_digits_dataset
+from reprlearn.data.encoding import check_encoding
+from reprlearn.data.formats import (
+    FORMATS,
+    TABLE_FORMATS,
+    check_format,
+    folder_has_images,
+    guess_file_format,
+)
+from reprlearn.data.table import load_table, table_columns
 from reprlearn.errors import DataError
 
-FORMATS = (
-    "auto",
-    "lines",
-    "senteval",
-    "trec",
-    "sst2",
-    "csv",
-    "tsv",
-    "jsonl",
-    "parquet",
-    "imagefolder",
-)
+__all__ = ["FORMATS", "NAMED_SPLITS", "load_dataset", "source_columns", "source_spec"]
+
 NAMED_SPLITS = {"cifar10": ("train", "test")}
 SPLIT_FILES = {
     "trec": {"train": "train_5500.label", "test": "TREC_10.label"},
     "sst2": {"train": "sentiment-train", "dev": "sentiment-dev", "test": "sentiment-test"},
 }
 _SPEC_KEY = "reprlearn_source"
+_COLUMNS_KEY = "reprlearn_columns"  # a table's own columns, for "needs labels" messages
 
 
 def load_dataset(
@@ -55,13 +58,19 @@ def load_dataset(
     Args:
         source: ``digits``; ``shapes`` (procedural images with known factors); ``cifar10``
             (found in ``data_dir`` / ``$REPRLEARN_DATA``); ``hf:NAME`` (hub, needs network);
-            a folder (class subfolders of images, or one text file per class as SentEval's
-            MR/CR/SUBJ/MPQA, or the TREC/SST2 folders); a file (``.txt`` one item per line,
-            ``.csv``/``.tsv``/``.jsonl``/``.parquet`` tables or image Parquet, TREC
-            ``*.label``, SST2 ``sentiment-*``).
-        format: force a format (one of :data:`FORMATS`) instead of guessing from the name.
-        text_column, label_column: columns of a table (defaults ``text`` and ``label``).
-        encoding: text encoding (default UTF-8; TREC defaults to ISO-8859-1).
+            a folder (images in class subfolders: the label is the **first-level folder**
+            under the root, however deep the image sits; images without subfolders:
+            unlabelled; one text file per class as SentEval's MR/CR/SUBJ/MPQA; the
+            TREC/SST2 folders); a file (``.txt`` one item per line, ``.csv``/``.tsv``/
+            ``.jsonl``/``.parquet`` tables or image Parquet, TREC ``*.label``, SST2
+            ``sentiment-*``; without an extension, Parquet, JSONL and TSV are recognised
+            by their content).
+        format: force a format (one of :data:`FORMATS`) instead of guessing from the name,
+            e.g. ``csv`` for a ``.txt`` or extensionless file that holds a CSV table.
+        text_column, label_column: columns of a table (defaults ``text`` and ``label``);
+            an error for sources that are not tables (never silently ignored).
+        encoding: text encoding (default: the byte-order mark's, e.g. UTF-16, else
+            UTF-8; TREC defaults to ISO-8859-1).
         split: ``train``/``test`` (``dev`` for SST2) for sources with splits; default
             ``test`` for cifar10, ``train`` for TREC/SST2 folders.
         data_dir: where named datasets (``cifar10``) live.
@@ -69,10 +78,14 @@ def load_dataset(
         n, seed: size and seed of generated datasets (``shapes``).
 
     Raises:
-        DataError: unknown/missing source, bad encoding (names file and byte offset),
-            missing columns (lists the existing ones).
+        DataError: unknown/missing source, unknown format or encoding, bytes that are not
+            the encoding (names file and byte offset), an empty source, a malformed table
+            row or JSON line (names the line), missing columns (lists the existing ones).
     """
     spec = {k: v for k, v in locals().items() if v not in (None, False, "auto") and k != "seed"}
+    check_format(format)
+    if encoding is not None:
+        check_encoding(encoding)
     if source.startswith("shapes"):
         spec["seed"] = seed
     if Path(source).exists():  # reloadable from any working directory
@@ -82,14 +95,17 @@ def load_dataset(
     ds = _dispatch(
         source, format, text_column, label_column, encoding, split, data_dir, fine_labels, n, seed
     )
-    for column in ("text", "image"):
-        if column in ds.column_names:
-            break
-    else:
+    if "text" not in ds.column_names and "image" not in ds.column_names:
         raise DataError(
             f"{source}: found no 'text' or 'image' column; columns are {ds.column_names}"
         )
-    ds.info.description = json.dumps({_SPEC_KEY: spec})
+    if ds.num_rows == 0:
+        what = "the file is empty" if Path(source).is_file() else "the source is empty"
+        raise DataError(f"{source}: no items ({what}); add items and rerun")
+    info = {_SPEC_KEY: spec}
+    if (columns := table_columns(ds)) is not None:
+        info[_COLUMNS_KEY] = columns
+    ds.info.description = json.dumps(info)
     return ds
 
 
@@ -101,25 +117,35 @@ def source_spec(ds: datasets.Dataset) -> dict[str, Any] | None:
         return None
 
 
+def source_columns(ds: datasets.Dataset) -> list[str] | None:
+    """All columns of the table file ``ds`` was read from (None when not a table)."""
+    try:
+        return list(json.loads(ds.info.description or "")[_COLUMNS_KEY])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _dispatch(source, fmt, text_column, label_column, encoding, split, data_dir, fine, n, seed):
-    if fmt not in FORMATS:
-        raise DataError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if source == "digits":
-        return load_digits_dataset()
+        return _no_columns(load_digits_dataset(), source, text_column, label_column)
     if source == "shapes" or source.startswith("shapes:"):
         from reprlearn.data.shapes import make_shapes
 
         size = source.partition(":")[2]
         if size and not size.isdigit():
             raise DataError(f"{source}: use shapes or shapes:N (N images), e.g. shapes:5000")
-        return make_shapes(n=n or int(size or 10_000), seed=seed)
+        ds = make_shapes(n=n or int(size or 10_000), seed=seed)
+        return _no_columns(ds, source, text_column, label_column)
     if source.startswith("hf:"):
-        return _load_hub(source[3:], split or "train")
+        return _hub_columns(
+            _load_hub(source[3:], split or "train"), source, text_column, label_column
+        )
     if source in NAMED_SPLITS:
         split = split or "test"
         if split not in NAMED_SPLITS[source]:
             raise DataError(f"{source} has splits {NAMED_SPLITS[source]}, not {split!r}")
-        return images.load_image_parquet(images.find_named_dataset(source, data_dir, split))
+        path = images.find_named_dataset(source, data_dir, split)
+        return images.load_image_parquet(path, label_column or "label")
     path = Path(source)
     if not path.exists():
         raise DataError(
@@ -127,40 +153,50 @@ def _dispatch(source, fmt, text_column, label_column, encoding, split, data_dir,
             f"(digits, shapes, cifar10, hf:NAME)"
         )
     if path.is_dir():
-        return _load_folder(path, fmt, encoding, split, fine)
+        ds = _load_folder(path, fmt, encoding, split, fine)
+        return _no_columns(ds, source, text_column, label_column)
     return _load_file(path, fmt, text_column, label_column, encoding, fine)
 
 
-def _guess_file_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".label":
-        return "trec"
-    if path.name.startswith("sentiment-"):
-        return "sst2"
-    return {
-        ".txt": "lines",
-        ".csv": "csv",
-        ".tsv": "tsv",
-        ".jsonl": "jsonl",
-        ".json": "jsonl",
-        ".parquet": "parquet",
-    }.get(suffix, "lines")
+def _no_columns(ds, source, text_column, label_column) -> datasets.Dataset:
+    """Sources that are not tables take text and labels from their layout: say so rather
+    than silently ignoring ``--text-column``/``--label-column``."""
+    for option, value in (("--text-column", text_column), ("--label-column", label_column)):
+        if value:
+            raise DataError(
+                f"{source}: {option} {value} applies to tables (CSV, TSV, JSONL, Parquet), "
+                f"and this source is not read as one; drop {option}, or pass "
+                "--format csv/tsv/jsonl if the file is a table"
+            )
+    return ds
 
 
 def _load_file(path, fmt, text_column, label_column, encoding, fine):
-    fmt = _guess_file_format(path) if fmt == "auto" else fmt
-    if fmt == "trec":
-        return text.load_trec(path, encoding or "latin-1", fine)
-    if fmt == "sst2":
-        return text.load_sst2(path, encoding or "utf-8")
-    if fmt == "lines":
-        return text.load_lines(path, encoding or "utf-8")
+    fmt = guess_file_format(path) if fmt == "auto" else fmt
     if fmt == "parquet" and text_column is None:
         import pyarrow.parquet as pq
 
-        if "image" in pq.read_schema(path).names:
+        try:
+            names = pq.read_schema(path).names
+        except Exception as e:  # not Parquet at all, or a damaged file
+            raise DataError(
+                f"{path}: not a readable Parquet file ({e}); check the file or --format"
+            ) from None
+        if "image" in names:
             return images.load_image_parquet(path, label_column or "label")
-    return text.load_table(path, text_column, label_column, encoding or "utf-8")
+    if fmt in TABLE_FORMATS:
+        return load_table(path, fmt, text_column, label_column, encoding)
+    if fmt == "trec":
+        ds = text.load_trec(path, encoding or "latin-1", fine)
+    elif fmt == "sst2":
+        ds = text.load_sst2(path, encoding)
+    elif fmt == "lines":
+        ds = text.load_lines(path, encoding)
+    else:
+        raise DataError(
+            f"{path}: --format {fmt} reads folders, and this is a file; pass its folder"
+        )
+    return _no_columns(ds, str(path), text_column, label_column)
 
 
 def _load_folder(path: Path, fmt, encoding, split, fine):
@@ -172,11 +208,32 @@ def _load_folder(path: Path, fmt, encoding, split, fine):
             if chosen not in files:
                 raise DataError(f"{path}: splits are {list(files)}, not {chosen!r}")
             return _load_file(path / files[chosen], kind, None, None, encoding, fine)
-    if fmt == "imagefolder" or (fmt == "auto" and any(p.is_dir() for p in children)):
+    if fmt == "imagefolder" or (
+        fmt == "auto" and (any(p.is_dir() for p in children) or folder_has_images(children))
+    ):
         return images.load_image_folder(path)
     if fmt in ("auto", "senteval"):
-        return text.load_class_files(path, encoding or "utf-8")
-    raise DataError(f"{path}: a folder cannot be read as --format {fmt}")
+        return text.load_class_files(path, encoding)
+    raise DataError(
+        f"{path}: a folder cannot be read as --format {fmt}; pass one of its files, or use "
+        "--format imagefolder or senteval"
+    )
+
+
+def _hub_columns(ds, source, text_column, label_column) -> datasets.Dataset:
+    """Rename a hub dataset's chosen text/label columns to ``text``/``label``."""
+    for column, target in ((text_column, "text"), (label_column, "label")):
+        if not column or column == target:
+            continue
+        if column not in ds.column_names:
+            option = f"--{target}-column"
+            raise DataError(
+                f"{source}: no column {column!r}; columns are {ds.column_names}. Pass {option} NAME"
+            )
+        if target in ds.column_names:
+            ds = ds.remove_columns(target)
+        ds = ds.rename_column(column, target)
+    return ds
 
 
 def _load_hub(name: str, split: str) -> datasets.Dataset:

@@ -1,5 +1,5 @@
-"""Text sources: one item per line, SentEval class-per-file folders, TREC and SST2 files,
-and tables (CSV, TSV, JSONL, Parquet) with a text and a label column.
+"""Text sources: one item per line, SentEval class-per-file folders, TREC and SST2 files
+(tables are in :mod:`reprlearn.data.table`).
 
 Line-based loaders add an ``origin`` column (``"file:line"``) so a bad item can be named.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import datasets
 
-from reprlearn.data.encoding import read_lines, read_text
+from reprlearn.data.encoding import read_lines
 from reprlearn.errors import DataError
 
 SST2_LABELS = ["negative", "positive"]
@@ -27,13 +27,13 @@ def _dataset(texts: list[str], origins: list[str], labels=None, names=None) -> d
     return datasets.Dataset.from_dict(columns, features=datasets.Features(features))
 
 
-def load_lines(path: str | Path, encoding: str = "utf-8") -> datasets.Dataset:
+def load_lines(path: str | Path, encoding: str | None = None) -> datasets.Dataset:
     """A ``.txt`` file, one item per line -> Dataset(text, origin); no labels."""
     lines = read_lines(path, encoding)
     return _dataset(lines, [f"{path}:{i + 1}" for i in range(len(lines))])
 
 
-def load_class_files(folder: str | Path, encoding: str = "utf-8") -> datasets.Dataset:
+def load_class_files(folder: str | Path, encoding: str | None = None) -> datasets.Dataset:
     """A folder where each file is one class, one item per line (SentEval's MR, CR, SUBJ,
     MPQA). The class name is the file's extension (``rt-polarity.pos`` -> ``pos``) or,
     without one, its name. Files are read in sorted order, so label ids are stable.
@@ -73,7 +73,7 @@ def load_trec(path: str | Path, encoding: str = "latin-1", fine: bool = False) -
     return _dataset(texts, origins, [names.index(r) for r in raw], names)
 
 
-def load_sst2(path: str | Path, encoding: str = "utf-8") -> datasets.Dataset:
+def load_sst2(path: str | Path, encoding: str | None = None) -> datasets.Dataset:
     """SST-2 (Socher et al. 2013) in SentEval's layout: ``sentence<TAB>label`` (0/1).
 
     Raises:
@@ -88,68 +88,3 @@ def load_sst2(path: str | Path, encoding: str = "utf-8") -> datasets.Dataset:
         labels.append(int(label))
         origins.append(f"{path}:{i + 1}")
     return _dataset(texts, origins, labels, SST2_LABELS)
-
-
-TABLE_BUILDERS = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".jsonl": "json",
-    ".json": "json",
-    ".parquet": "parquet",
-}
-
-
-def load_table(
-    path: str | Path,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    encoding: str = "utf-8",
-) -> datasets.Dataset:
-    """A CSV/TSV/JSONL/Parquet table -> Dataset(text, label?) via ``datasets``' builders.
-
-    Args:
-        text_column: the column holding the text (default ``text``).
-        label_column: the label column (default ``label`` when present; labels become a
-            ``ClassLabel`` with the sorted distinct values as names).
-    Raises:
-        DataError: a missing column (lists the columns that exist) or a bad encoding.
-    """
-    path = Path(path)
-    builder = TABLE_BUILDERS[path.suffix.lower()]
-    kwargs: dict = {}
-    if builder == "csv":
-        read_text(path, encoding)  # fail early, with the byte offset, on a bad encoding
-        kwargs = {"sep": "\t" if path.suffix.lower() == ".tsv" else ",", "encoding": encoding}
-    elif builder == "json":
-        read_text(path, encoding)
-        kwargs = {"encoding": encoding}
-    ds = datasets.load_dataset(builder, data_files=str(path), split="train", **kwargs)
-    text_column = text_column or "text"
-    _require(ds, text_column, path, "--text-column")
-    if label_column:
-        _require(ds, label_column, path, "--label-column")
-    elif "label" in ds.column_names:
-        label_column = "label"
-    keep = [c for c in (text_column, label_column) if c]
-    ds = ds.select_columns(keep)
-    if text_column != "text":
-        ds = ds.rename_column(text_column, "text")
-    if label_column:
-        if label_column != "label":
-            ds = ds.rename_column(label_column, "label")
-        if not isinstance(ds.features["label"], datasets.ClassLabel):
-            missing = [i for i, v in enumerate(ds["label"]) if v is None]
-            if missing:
-                raise DataError(
-                    f"{path}: row {missing[0]} has no value in label column {label_column!r} "
-                    f"({len(missing)} rows in all); fill them or drop those rows"
-                )
-            ds = ds.map(lambda r: {"label": str(r["label"])}).class_encode_column("label")
-    return ds
-
-
-def _require(ds: datasets.Dataset, column: str, path: Path, option: str) -> None:
-    if column not in ds.column_names:
-        raise DataError(
-            f"{path}: no column {column!r}; columns are {ds.column_names}. Pass {option} NAME"
-        )

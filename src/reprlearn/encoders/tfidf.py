@@ -17,6 +17,7 @@ import numpy as np
 from reprlearn.encoders.base import Encoder
 from reprlearn.encoders.classical import _positive_int
 from reprlearn.encoders.registry import register
+from reprlearn.errors import DataError
 
 _TFIDF_PARAMS = {"ngram_range": (1, 2), "sublinear_tf": True, "min_df": 2, "dtype": np.float32}
 
@@ -37,8 +38,24 @@ class TfidfEncoder(Encoder):
         self.max_features = max_features
 
     def fit(self, items: Sequence[str]) -> TfidfEncoder:
+        """Learn the vocabulary and idf weights of ``items``.
+
+        Raises:
+            DataError: no word occurs in at least two texts (``min_df=2``): the texts are
+                empty, only punctuation, or too few (scikit-learn's "empty vocabulary").
+        """
         vec = _vectorizer(max_features=self.max_features)
-        vec.fit(items)
+        try:
+            vec.fit(items)
+        except ValueError as e:
+            if not any(m in str(e) for m in ("vocabulary", "no terms remain", "min_df")):
+                raise
+            raise DataError(
+                f"{self.name or 'tfidf'}: the {len(items)} texts have no words to build a vocabulary "
+                "from (a word must occur in at least 2 texts); the texts are empty, only "
+                "punctuation or too few. Add texts, or use an encoder that needs no fitting "
+                "(e.g. minilm)"
+            ) from None
         self._set(sorted(vec.vocabulary_, key=vec.vocabulary_.get), vec.idf_)
         return self
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from reprlearn.data.items import to_8bit
 from reprlearn.errors import DataError
 
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F", "P"}
@@ -74,7 +75,7 @@ def passthrough(batch: torch.Tensor) -> torch.Tensor:
 
 def to_array(image: Image.Image, mode: str, size: int | None) -> np.ndarray:
     """One PIL image -> uint8 ``(C, H, W)`` in ``mode`` (``L`` or ``RGB``), resized if asked."""
-    image = image.convert(mode)
+    image = to_8bit(image).convert(mode)  # 16-bit PNGs scaled, not clipped white
     if size is not None and image.size != (size, size):
         image = image.resize((size, size), Image.BILINEAR)
     a = np.asarray(image, dtype=np.uint8)
