@@ -7,18 +7,72 @@ from pathlib import Path
 
 import torch
 
+from reprlearn.errors import ReprlearnError
+
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+class DeviceError(ReprlearnError, ValueError):
+    """A ``--device`` that is malformed or absent on this machine."""
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def available_devices() -> list[str]:
+    """The devices this machine has, e.g. ``["cpu", "cuda:0", "cuda:1"]`` (cpu first)."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if _mps_available():
+        found.append("mps")
+    return found
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` -> cuda > mps > cpu; any other value is passed to ``torch.device``."""
-    if device != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """``"auto"`` -> cuda > mps > cpu; ``cpu``, ``cuda``, ``cuda:N`` and ``mps`` are checked
+    against what the machine has.
+
+    Raises:
+        DeviceError: a malformed name (``gpu0``) or a device this machine lacks
+            (``cuda`` without a GPU, ``cuda:3`` with two); the message lists the devices
+            that exist.
+    """
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    have = ", ".join(available_devices())
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise DeviceError(
+            f"--device {device!r} is not a device name; use auto, cpu, cuda, cuda:N or mps "
+            f"(this machine has: {have})"
+        ) from None
+    if dev.type not in DEVICE_TYPES:
+        raise DeviceError(
+            f"--device {device!r}: reprlearn runs on auto, cpu, cuda, cuda:N or mps "
+            f"(this machine has: {have})"
+        )
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise DeviceError(
+                f"--device {device!r}: no CUDA GPU on this machine (or torch "
+                f"{torch.__version__} was built without CUDA); it has: {have}. "
+                "Use --device auto or cpu"
+            )
+        if dev.index is not None and dev.index >= count:
+            raise DeviceError(f"--device {device!r}: this machine has {count} CUDA GPU(s): {have}")
+    if dev.type == "mps" and not _mps_available():
+        raise DeviceError(f"--device {device!r}: MPS is not available here; it has: {have}")
+    return dev
 
 
 @functools.cache

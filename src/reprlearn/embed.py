@@ -162,9 +162,9 @@ def _prepare_encoder(
     encoder: Encoder | str, device: str, precision: str
 ) -> tuple[Encoder, str, str]:
     enc = load_encoder(encoder) if isinstance(encoder, str) else encoder
+    dev = resolve_device(device)  # a bad --device is an error for every encoder
     if not isinstance(enc, TorchEncoder):
         return enc, "cpu", "fp32"
-    dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
     enc.to(dev, PRECISIONS[prec])
     return enc, str(dev), prec

@@ -15,7 +15,6 @@ diagnostics with a verdict in plain words. Files written to ``out``:
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from reprlearn.analysis.projection import METHODS, Projection, check_available, 
 from reprlearn.analysis.similarity import cosine_similarity_matrix, stratified_sample
 from reprlearn.errors import DataError
 from reprlearn.store import EmbeddingStore
+from reprlearn.tables import write_csv
 
 # 2,000 queries x k neighbours: the agreement's standard error is below 1.2 points.
 AGREEMENT_MAX_QUERIES = 2_000
@@ -313,10 +313,7 @@ def _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality
             **kwargs,
         )
     )
-    with open(out / "neighbors.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, out / "neighbors.csv", fieldnames=CSV_COLUMNS)  # labels made formula-safe
     files["neighbors.csv"] = str(out / "neighbors.csv")
     files["map.png"] = str(
         projection_scatter(

@@ -12,7 +12,6 @@ accuracy. Writes ``report.html`` (self-contained), ``results.json``, ``results.c
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import time
@@ -25,10 +24,9 @@ import numpy as np
 from rich.table import Table
 
 from reprlearn.analysis.inspect import inspect
-from reprlearn.data import load_dataset
+from reprlearn.data import load_dataset, require_labels
 from reprlearn.embed import embed
 from reprlearn.encoders import load_encoder
-from reprlearn.errors import DataError
 from reprlearn.evaluation.label_efficiency import label_efficiency
 from reprlearn.evaluation.linear_probe import confusion_matrix_png
 from reprlearn.evaluation.mteb import holdout_split
@@ -37,6 +35,7 @@ from reprlearn.report.conclusion import conclusion
 from reprlearn.report.generative import generative_pictures
 from reprlearn.report.html import write_html
 from reprlearn.report.plots import label_efficiency_plot
+from reprlearn.tables import write_csv
 
 DEFAULT_ENCODERS = {
     "image": ["pixels", "pca:16", "random-projection:16"],
@@ -304,8 +303,7 @@ def compare(
     start = time.perf_counter()
     out = Path(out)
     ds = load_dataset(source, **data_options)
-    if "label" not in ds.column_names:
-        raise DataError(f"{source}: compare needs labels (a 'label' column); pass --label-column")
+    require_labels(ds, source, "compare")  # lists a table's columns, suggests --label-column
     modality = "image" if "image" in ds.column_names else "text"
     names = list(encoders or DEFAULT_ENCODERS[modality])
     reports = []
@@ -385,8 +383,5 @@ _CSV_FIELDS = (
 def _write_outputs(result: CompareResult, out: Path) -> None:
     data = result.to_dict()
     (out / "results.json").write_text(json.dumps(data, indent=1, default=str))
-    with (out / "results.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=_CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(data["ranking"])
+    write_csv(data["ranking"], out / "results.csv", fieldnames=_CSV_FIELDS)  # formula-safe
     write_html(data, out)
