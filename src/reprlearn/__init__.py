@@ -39,6 +39,10 @@ _EXPORTS = {
     "sts": "reprlearn.evaluation.sts",
     "compare": "reprlearn.report.compare",
     "pretrain": "reprlearn.training.pretrain",
+    "search": "reprlearn.search.query",
+    "build_index": "reprlearn.search.index",
+    "find_duplicates": "reprlearn.search.duplicates",
+    "find_leakage": "reprlearn.search.leakage",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -69,5 +73,3 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
-    "search": "reprlearn.search.query",
-    "build_index": "reprlearn.search.index",
