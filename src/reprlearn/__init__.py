@@ -48,6 +48,7 @@ _EXPORTS = {
     "build_index": "reprlearn.search.index",
     "find_duplicates": "reprlearn.search.duplicates",
     "find_leakage": "reprlearn.search.leakage",
+    "export_tensorboard": "reprlearn.explore.tensorboard",
 }
 
 __all__ = sorted(_EXPORTS)
