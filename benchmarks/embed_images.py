@@ -70,7 +70,7 @@ def main() -> None:
     n = ds.num_rows
     blobs = [x["bytes"] for x in ds.cast_column("image", datasets.Image(decode=False))["image"]]
     torch.manual_seed(0)
-    enc = TimmEncoder("resnet18", pretrained=False)
+    enc = TimmEncoder("resnet18", random_weights=True)
     workers = _default_workers(enc) if args.workers is None else args.workers
     precision = resolve_precision("auto", torch.device("cpu"))
     dtype = PRECISIONS[precision]

@@ -75,3 +75,21 @@ def test_text_tower(tiny_clip, cosine_rows):
 def test_bad_modality(tiny_clip):
     with pytest.raises(ValueError, match="modality"):
         load_encoder(f"open_clip:{tiny_clip[0]}", modality="audio")
+
+
+def test_random_weights_from_the_folder_config(tiny_clip, digit_images, tmp_path):
+    import shutil
+
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "clip"
+    shutil.copytree(tiny_clip[0], folder)
+    torch.manual_seed(7)  # "pretrained" weights unlike the seeded random init
+    state = {k: v + 0.1 * torch.randn_like(v) for k, v in tiny_clip[1].state_dict().items()}
+    save_file(state, str(folder / "open_clip_model.safetensors"))
+    pretrained = load_encoder(f"open_clip:{folder}")
+    random = load_encoder(f"open_clip:{folder}", random_weights=True)
+    assert random.name.endswith("(random weights)") and random.describe()["random_weights"]
+    assert pretrained.describe()["random_weights"] is False
+    a, b = pretrained.encode(digit_images[:2]), random.encode(digit_images[:2])
+    assert a.shape == b.shape and not np.allclose(a, b, atol=1e-3)

@@ -56,9 +56,9 @@ def test_embed_store_bf16_close_to_fp32(tiny_timm, digits, tmp_path, cosine_rows
 
 
 def test_random_init_by_name_and_errors():
-    enc = load_encoder("timm:test_resnet", pretrained=False)
+    enc = load_encoder("timm:test_resnet", random_weights=True)
     assert enc.dim > 0
-    with pytest.raises(RuntimeError, match="Unknown model"):
-        load_encoder("timm:no_such_model_xyz", pretrained=False)
+    with pytest.raises(ValueError, match="unknown model"):
+        load_encoder("timm:no_such_model_xyz", random_weights=True)
     with pytest.raises(ValueError, match="images only"):
         load_encoder("timm:test_resnet", modality="text")

@@ -22,7 +22,7 @@ from reprlearn.encoders.torchvision import strip_classifier
     ],
 )
 def test_random_init_dims(arch, dim):
-    enc = load_encoder(f"torchvision:{arch}")
+    enc = load_encoder(f"torchvision:{arch}", random_weights=True)
     assert enc.dim == dim
     with torch.inference_mode():
         out = enc.model(torch.zeros(2, 3, 64, 64))
@@ -30,7 +30,7 @@ def test_random_init_dims(arch, dim):
 
 
 def test_resnet18_embeds_digits_with_imagenet_transform(digit_images):
-    enc = load_encoder("torchvision:resnet18")
+    enc = load_encoder("torchvision:resnet18", random_weights=True)
     x = enc.preprocess(digit_images[0])  # weights' transforms: resize 256, crop 224
     assert x.shape == (3, 224, 224)
     X = encode_items(enc, digit_images[:6], precision="fp32")

@@ -8,11 +8,20 @@ Two kinds of encoder share it:
   (as ``.npz`` arrays + JSON, never a pickle) and new data gets the same transform;
 * neural encoders (:class:`TorchEncoder`): a backbone ``nn.Module`` plus a per-item
   ``preprocess`` (runs in DataLoader workers), a ``collate`` and a ``forward``.
+
+One rule for every pretrained family (``timm``, ``torchvision``, ``hf``, ``st``,
+``open_clip``): an encoder has its pretrained weights, or loading raises
+:class:`WeightsUnavailableError` saying they are unavailable offline and how to get them.
+Random weights only when asked (``load_encoder(name, random_weights=True)``, CLI
+``--random-weights``): the name then ends in :data:`RANDOM_WEIGHTS_SUFFIX` and
+``describe()`` records ``random_weights: true`` in the store's manifest. Pickled weights
+that hold more than tensors are refused with :class:`UnsafeWeightsError`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +31,51 @@ import numpy as np
 import torch
 from torch import nn
 
+from reprlearn.errors import ReprlearnError
+
 Modality = Literal["image", "text"]
+
+RANDOM_WEIGHTS_SUFFIX = " (random weights)"
+RANDOM_WEIGHTS_SEED = 0
+RANDOM_WEIGHTS_HINT = "or pass --random-weights (random_weights=True) to embed with random weights"
+
+
+class WeightsUnavailableError(ReprlearnError, OSError):
+    """Pretrained weights that cannot be loaded here (offline, not cached, no such file);
+    the message says how to get them, or to ask for random weights."""
+
+
+class UnsafeWeightsError(ReprlearnError, OSError):
+    """A weights file that is a pickle holding more than tensors: loading it could run
+    arbitrary code, so only safetensors or weights-only loads are accepted."""
+
+
+def unsafe_pickle_error(
+    name: str, error: Exception, where: str | Path | None = None
+) -> UnsafeWeightsError:
+    """The one-line :class:`UnsafeWeightsError` for ``torch.load(weights_only=True)``'s
+    refusal ``error`` of a weights file of encoder ``name`` (``where``: file or folder)."""
+    found = re.search(r"Unsupported global: ([^\n]*?)(?: was not|\.|$)", str(error))
+    what = f" ({found.group(1).strip()})" if found else ""
+    place = f"{_pickle_file(where)} in " if where is not None and _pickle_file(where) else ""
+    return UnsafeWeightsError(
+        f"{name}: refused {place}the weights: a pickle that holds more than tensors{what}, "
+        "so loading it could run arbitrary code; reprlearn only accepts safetensors or "
+        "weights-only loads. If you trust the file, convert it once to model.safetensors "
+        "(safetensors.torch.save_file) and remove the pickle"
+    )
+
+
+def _pickle_file(where: str | Path) -> str:
+    path = Path(where)
+    if path.is_file():
+        return path.name
+    if path.is_dir():
+        pickles = sorted(
+            p.name for ext in ("*.bin", "*.pt", "*.pth", "*.ckpt") for p in path.glob(ext)
+        )
+        return ", ".join(pickles)
+    return ""
 
 
 class Encoder(ABC):
@@ -32,11 +85,15 @@ class Encoder(ABC):
         name: the registry name that built it, e.g. ``"pca:32"``.
         modality: ``"image"`` or ``"text"``: the column of the dataset it reads.
         requires_fit: True for encoders fitted on the data before use.
+        random_weights: pretrained families: True when built with random weights (seeded
+            with :data:`RANDOM_WEIGHTS_SEED`), False with pretrained weights; None for
+            families without pretrained weights (fitted or own checkpoints).
     """
 
     name: str = ""
     modality: Modality = "image"
     requires_fit: ClassVar[bool] = False
+    random_weights: bool | None = None  # None: a family without pretrained weights
 
     def fit(self, items: Sequence[Any]) -> Encoder:
         """Fit on raw items (a no-op for pretrained encoders); returns ``self``."""
@@ -77,8 +134,12 @@ class Encoder(ABC):
         return self.load_state(arrays, config)
 
     def describe(self) -> dict[str, Any]:
-        """Facts recorded in a store's manifest (name, modality, dim, ...)."""
-        return {"name": self.name, "modality": self.modality, "dim": self.dim}
+        """Facts recorded in a store's manifest (name, modality, dim, and for pretrained
+        families ``random_weights``)."""
+        facts: dict[str, Any] = {"name": self.name, "modality": self.modality, "dim": self.dim}
+        if self.random_weights is not None:
+            facts["random_weights"] = self.random_weights
+        return facts
 
 
 class TorchEncoder(Encoder):

@@ -13,16 +13,28 @@ Pooling (documented choices):
   CLS token; ResNet / ConvNeXt: global average pool), flattened to ``(batch, dim)``; else
   the CLS token ``last_hidden_state[:, 0]`` for token outputs ``(B, T, D)`` or the spatial
   mean for feature maps ``(B, C, H, W)``.
+
+Weights: pretrained (``from_pretrained``), or :class:`WeightsUnavailableError` saying how
+to get them; ``random_weights=True`` builds the architecture from its ``config.json``
+(``AutoModel.from_config``) instead. A ``pytorch_model.bin`` that is a pickle holding more
+than tensors is refused with :class:`UnsafeWeightsError` (transformers loads ``.bin``
+files weights-only).
 """
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import torch
 from PIL import Image
 
-from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.base import (
+    RANDOM_WEIGHTS_HINT,
+    TorchEncoder,
+    WeightsUnavailableError,
+    unsafe_pickle_error,
+)
 from reprlearn.encoders.registry import register
 
 
@@ -69,9 +81,12 @@ class HFEncoder(TorchEncoder):
         modality: ``"text"``, ``"image"`` or None (decided from what the folder provides).
         max_length: text truncation in tokens (default: the tokenizer's ``model_max_length``,
             capped at the model's ``max_position_embeddings``, else 512).
+        random_weights: the architecture of ``config.json`` with random weights.
 
     Raises:
-        OSError: the model cannot be loaded (missing folder, hub id offline).
+        WeightsUnavailableError: the model cannot be loaded (missing folder or weights, hub
+            id offline and not cached).
+        UnsafeWeightsError: a pickled weights file holding more than tensors.
         ValueError: neither a tokenizer nor an image processor found, or both and no
             ``modality`` given.
 
@@ -79,17 +94,16 @@ class HFEncoder(TorchEncoder):
     """
 
     def __init__(
-        self, name_or_path: str, *, modality: str | None = None, max_length: int | None = None
+        self,
+        name_or_path: str,
+        *,
+        modality: str | None = None,
+        max_length: int | None = None,
+        random_weights: bool = False,
     ) -> None:
-        from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
+        from transformers import AutoImageProcessor, AutoTokenizer
 
-        try:
-            self.model = AutoModel.from_pretrained(name_or_path)
-        except OSError as e:
-            raise OSError(
-                f"hf:{name_or_path}: could not load the model ({e}). Give a folder written by "
-                "save_pretrained, or a hub id with network access or in the HF cache"
-            ) from e
+        self.model = load_hf_model(name_or_path, random_weights)
         self.model.eval()
         tokenizer = _try_load(AutoTokenizer, name_or_path) if modality != "image" else None
         processor = _try_load(AutoImageProcessor, name_or_path) if modality != "text" else None
@@ -144,6 +158,32 @@ class HFEncoder(TorchEncoder):
             return pool_image_output(self.model(pixel_values=batch))
         out = self.model(**batch)
         return masked_mean(out.last_hidden_state, batch["attention_mask"])
+
+
+def load_hf_model(name_or_path: str, random_weights: bool = False) -> Any:
+    """``AutoModel.from_pretrained`` (or ``from_config`` with random weights) with
+    reprlearn's errors: :class:`WeightsUnavailableError` (offline, missing files) and
+    :class:`UnsafeWeightsError` (a pickle that holds more than tensors)."""
+    from transformers import AutoConfig, AutoModel
+
+    try:
+        if random_weights:
+            return AutoModel.from_config(AutoConfig.from_pretrained(name_or_path))
+        return AutoModel.from_pretrained(name_or_path)
+    except pickle.UnpicklingError as e:
+        raise unsafe_pickle_error(f"hf:{name_or_path}", e, name_or_path) from None
+    except OSError as e:
+        what = "its config.json" if random_weights else "its pretrained weights"
+        raise WeightsUnavailableError(
+            f"hf:{name_or_path}: could not load {what} ({_first_line(e)}). Get them: a "
+            "folder written by save_pretrained, or a hub id with network access or in the "
+            f"Hugging Face cache{'' if random_weights else '; ' + RANDOM_WEIGHTS_HINT}"
+        ) from e
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _decide_modality(name: str, modality: str | None, tokenizer: Any, processor: Any) -> str:

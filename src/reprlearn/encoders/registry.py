@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reprlearn.encoders.base import Encoder
+from reprlearn.encoders.base import RANDOM_WEIGHTS_SEED, RANDOM_WEIGHTS_SUFFIX, Encoder
+from reprlearn.errors import ReprlearnError
 
 Factory = Callable[..., Encoder]
 
@@ -32,6 +33,11 @@ class Family:
     example: str
     requires: tuple[str, ...] = ()
     needs_download: bool = False
+
+    @property
+    def pretrained(self) -> bool:
+        """True for families with pretrained weights (they also accept ``random_weights``)."""
+        return self.needs_download
 
     @property
     def installed(self) -> bool:
@@ -127,25 +133,77 @@ def validate_encoder_name(name: str) -> None:
     split_name(name)
 
 
-def load_encoder(name: str, **options: Any) -> Encoder:
+def split_random_weights(name: str) -> tuple[str, bool]:
+    """``"timm:resnet18 (random weights)"`` -> ``("timm:resnet18", True)``; other names
+    -> ``(name, False)``. The suffix is what :func:`load_encoder` appends to the name of an
+    encoder built with random weights, so a store's ``encoder_name`` rebuilds it."""
+    name = name.strip()
+    if name.endswith(RANDOM_WEIGHTS_SUFFIX):
+        return name[: -len(RANDOM_WEIGHTS_SUFFIX)].strip(), True
+    return name, False
+
+
+def has_pretrained_weights(name: str) -> bool:
+    """True when ``name`` belongs to a family with pretrained weights (timm, torchvision,
+    hf, st, open_clip), i.e. one that accepts ``random_weights=True``."""
+    family, _ = split_name(split_random_weights(name)[0])
+    return FAMILIES[family].pretrained
+
+
+def load_encoder(name: str, *, random_weights: bool = False, **options: Any) -> Encoder:
     """Build the encoder called ``name`` (e.g. ``"pca:32"``, ``"minilm"``, ``"timm:resnet18"``).
 
+    Pretrained families (``timm``, ``torchvision``, ``hf``, ``st``, ``open_clip``) load
+    their pretrained weights or raise :class:`~reprlearn.encoders.base.WeightsUnavailableError`
+    (e.g. offline and not cached) saying how to get them; never random weights silently.
+
     Args:
-        name: ``family:identifier`` or an alias; ``reprlearn encoders`` lists them.
+        name: ``family:identifier`` or an alias; ``reprlearn encoders`` lists them. A name
+            ending in ``" (random weights)"`` (what a random-weight encoder is called in a
+            store's manifest) means ``random_weights=True``.
+        random_weights: build a pretrained family's architecture with random weights
+            (seeded with 0, so the same name gives the same encoder; CLI
+            ``--random-weights``). The encoder's name gets the suffix ``" (random
+            weights)"`` and its ``describe()`` records ``random_weights: true``.
         **options: family-specific options (e.g. ``modality="text"`` for ``open_clip``).
 
     Raises:
         ValueError: unknown family or malformed identifier.
+        ReprlearnError: ``random_weights`` for a family without pretrained weights.
+        WeightsUnavailableError: pretrained weights not available (offline, not cached).
+        UnsafeWeightsError: a weights file that is a pickle holding more than tensors.
         ImportError: the family's library is not installed (names the pip package).
     """
-    family, identifier = split_name(name)
+    base_name, suffixed = split_random_weights(name)
+    random_weights = bool(random_weights or suffixed)
+    family, identifier = split_name(base_name)
     fam = FAMILIES[family]
+    if random_weights and not fam.pretrained:
+        pretrained = ", ".join(f.name for f in families() if f.pretrained)
+        raise ReprlearnError(
+            f"encoder {base_name!r}: --random-weights applies to families with pretrained "
+            f"weights ({pretrained}); {family} has none, so drop the option for it"
+        )
     missing = [m for m in fam.requires if importlib.util.find_spec(m) is None]
     if missing:
         raise ImportError(f"encoder {name!r} needs {', '.join(missing)}: pip install {missing[0]}")
-    encoder = fam.factory(identifier, **options)
-    encoder.name = name
+    if not fam.pretrained:
+        encoder = fam.factory(identifier, **options)
+    else:
+        encoder = _build_pretrained(fam, identifier, random_weights, options)
+        encoder.random_weights = random_weights
+    encoder.name = base_name + (RANDOM_WEIGHTS_SUFFIX if random_weights else "")
     return encoder
+
+
+def _build_pretrained(fam: Family, identifier: str, random_weights: bool, options: dict) -> Encoder:
+    if not random_weights:
+        return fam.factory(identifier, random_weights=False, **options)
+    import torch
+
+    with torch.random.fork_rng(devices=[]):  # seeded init, the caller's RNG untouched
+        torch.manual_seed(RANDOM_WEIGHTS_SEED)
+        return fam.factory(identifier, random_weights=True, **options)
 
 
 _LOADED = False

@@ -8,16 +8,27 @@ padding + truncation) and :meth:`SentenceTransformerEncoder.forward` is
 ``model(features)["sentence_embedding"]`` — the same two steps ``encode`` runs
 (``sentence_transformers/sentence_transformer/model.py``, ``_inference``), so the vectors
 match ``encode()``; :func:`reprlearn.embed` adds length-sorted batches and bf16 weights.
+
+Weights: the model's own, or :class:`WeightsUnavailableError` saying how to get them;
+``random_weights=True`` keeps the model's tokenizer, pooling and architecture and
+re-initialises its transformer from its config (``AutoModel.from_config``). Pickled
+weights holding more than tensors are refused with :class:`UnsafeWeightsError`.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import pickle
 from typing import Any
 
 import torch
 
-from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.base import (
+    RANDOM_WEIGHTS_HINT,
+    TorchEncoder,
+    WeightsUnavailableError,
+    unsafe_pickle_error,
+)
 from reprlearn.encoders.registry import alias, register
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -30,25 +41,42 @@ class SentenceTransformerEncoder(TorchEncoder):
         name_or_path: a local folder written by ``SentenceTransformer.save`` or a hub id
             (hub ids need network access or the Hugging Face cache).
         max_seq_length: truncate texts to this many tokens (default: the model's own).
+        random_weights: re-initialise the transformer from its config (the folder or hub
+            id must still be readable: tokenizer, config, pooling).
 
     Raises:
-        OSError: the model cannot be found (no such folder, hub id not cached and offline).
+        WeightsUnavailableError: the model cannot be found (no such folder, hub id not
+            cached and offline).
+        UnsafeWeightsError: a pickled weights file holding more than tensors.
 
     Source: sentence-transformers (Reimers & Gurevych 2019), ``SentenceTransformer``.
     """
 
     modality = "text"
 
-    def __init__(self, name_or_path: str, *, max_seq_length: int | None = None) -> None:
+    def __init__(
+        self,
+        name_or_path: str,
+        *,
+        max_seq_length: int | None = None,
+        random_weights: bool = False,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         try:
             self.model = SentenceTransformer(name_or_path, device="cpu")
+        except pickle.UnpicklingError as e:
+            raise unsafe_pickle_error(f"st:{name_or_path}", e, name_or_path) from None
         except OSError as e:
-            raise OSError(
-                f"st:{name_or_path}: could not load the sentence-transformers model ({e}). "
-                "Give a local folder, or a hub id with network access or in the HF cache"
+            text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise WeightsUnavailableError(
+                f"st:{name_or_path}: could not load the sentence-transformers model "
+                f"({text}). Get it: a local folder (SentenceTransformer.save), or a hub id "
+                f"with network access or in the Hugging Face cache; {RANDOM_WEIGHTS_HINT} "
+                "(which still needs the folder's config and tokenizer)"
             ) from e
+        if random_weights:
+            _reinitialise(self.model)
         if max_seq_length is not None:
             self.model.max_seq_length = int(max_seq_length)
         self.model.eval()
@@ -82,6 +110,20 @@ class SentenceTransformerEncoder(TorchEncoder):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "max_seq_length": self.model.max_seq_length}
+
+
+def _reinitialise(model: Any) -> None:
+    """Replace every transformers model inside ``model`` by ``AutoModel.from_config``."""
+    from transformers import AutoModel, PreTrainedModel
+
+    found = False
+    for module in list(model.modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, PreTrainedModel):
+                setattr(module, child_name, AutoModel.from_config(child.config))
+                found = True
+    if not found:
+        raise ValueError("this sentence-transformers model has no transformer to re-initialise")
 
 
 @register(

@@ -4,7 +4,8 @@
 (``timm:resnet50.a1_in1k``), a hub id (``timm:hf-hub:timm/resnet18.a1_in1k``) or a local
 folder written by ``timm.models.save_for_hf`` (``config.json`` + weights; a plain path is
 sent as ``local-dir:PATH``, the same config + weights loader a hub id takes). Weights are
-pretrained by default (``pretrained=False`` for random init). Preprocessing is timm's own:
+pretrained, or loading fails saying they are unavailable offline; ``random_weights=True``
+(CLI ``--random-weights``) for random init. Preprocessing is timm's own:
 ``timm.data.resolve_model_data_config(model)`` + ``create_transform(**cfg,
 is_training=False)`` (resize, centre crop, normalise), after converting images to RGB.
 
@@ -13,13 +14,19 @@ Source: timm (Wightman 2019), ``timm.create_model``.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
-from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.base import (
+    RANDOM_WEIGHTS_HINT,
+    TorchEncoder,
+    WeightsUnavailableError,
+    unsafe_pickle_error,
+)
 from reprlearn.encoders.registry import register
 
 
@@ -45,27 +52,39 @@ class TimmEncoder(TorchEncoder):
 
     Args:
         name: ``timm.create_model`` name (see module docstring).
-        pretrained: load pretrained weights (default True; needs the hub cache or network
-            for registry/hub names, the weights file for a local folder).
+        random_weights: random init instead of the pretrained weights (default False:
+            pretrained, which needs the hub cache or network for registry/hub names, the
+            weights file for a local folder).
 
     Raises:
-        RuntimeError: unknown model name.
-        OSError: pretrained weights not available offline (suggests ``pretrained=False``).
+        ValueError: unknown model name.
+        WeightsUnavailableError: pretrained weights not available offline.
+        UnsafeWeightsError: a pickled weights file holding more than tensors.
     """
 
     modality = "image"
 
-    def __init__(self, name: str, *, pretrained: bool = True) -> None:
+    def __init__(self, name: str, *, random_weights: bool = False) -> None:
         import timm
         import timm.data
 
         model_name = timm_model_name(name)
         try:
-            self.model = timm.create_model(model_name, pretrained=pretrained, num_classes=0)
+            self.model = timm.create_model(model_name, pretrained=not random_weights, num_classes=0)
+        except pickle.UnpicklingError as e:
+            raise unsafe_pickle_error(f"timm:{name}", e, name) from None
+        except RuntimeError as e:
+            if "Unknown model" not in str(e):
+                raise
+            raise ValueError(
+                f"timm:{name}: unknown model; list them with timm.list_models('*{name[:6]}*')"
+            ) from None
         except (OSError, ConnectionError) as e:
-            raise OSError(
-                f"timm:{name}: could not load pretrained weights ({e}). Use a local folder "
-                "(timm.models.save_for_hf), a cached hub id, or pretrained=False for random init"
+            raise WeightsUnavailableError(
+                f"timm:{name}: pretrained weights are unavailable offline ({_first_line(e)}). "
+                "Get them: run once with network access (they stay in the Hugging Face "
+                "cache), or save the model with timm.models.save_for_hf and pass "
+                f"timm:FOLDER; {RANDOM_WEIGHTS_HINT}"
             ) from e
         self.model.eval()
         self.data_config = timm.data.resolve_model_data_config(self.model)
@@ -84,6 +103,10 @@ class TimmEncoder(TorchEncoder):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "input_size": list(self.data_config["input_size"])}
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 @register(

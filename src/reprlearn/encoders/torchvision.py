@@ -1,30 +1,38 @@
 """``torchvision:ARCH[/WEIGHTS]``: a torchvision classification model without its classifier.
 
 ``torchvision:resnet50/IMAGENET1K_V2`` loads ``torchvision.models.get_model("resnet50",
-weights="IMAGENET1K_V2")``; ``torchvision:resnet18`` (no weights part) is **randomly
-initialised** (for tests and for training from scratch). The final classification layer
+weights="IMAGENET1K_V2")``; ``torchvision:resnet18`` (no weights part) loads the
+architecture's ``DEFAULT`` weights. Random init only when asked: ``random_weights=True``
+(CLI ``--random-weights``; for baselines and training from scratch). The final classification layer
 (the last ``nn.Linear``: ``fc`` of ResNets / RegNets / Inception, the last layer of
 ``classifier`` for VGG / MobileNet / EfficientNet / ConvNeXt / DenseNet, ``heads`` of ViT,
 ``head`` of Swin) becomes ``nn.Identity``, so the output is the penultimate features
 (512 for resnet18, 2048 for resnet50). Preprocessing is the weights' own
-``weights.transforms()``; without weights, the architecture's default weights' transforms
-(nothing is downloaded for them).
+``weights.transforms()``; with random weights, the chosen (or default) weights'
+transforms (nothing is downloaded for them).
 
 Weights are fetched by torch.hub into ``torch.hub.get_dir()/checkpoints``; offline, place
-the file there or the load fails with an error naming it.
+the file there or the load fails with :class:`WeightsUnavailableError` naming the URL and
+the path (before, ``torchvision:resnet18`` silently embedded with random weights offline).
 
 Source: torchvision ``models.get_model`` / ``get_model_weights``.
 """
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import torch
 from PIL import Image
 from torch import nn
 
-from reprlearn.encoders.base import TorchEncoder
+from reprlearn.encoders.base import (
+    RANDOM_WEIGHTS_HINT,
+    TorchEncoder,
+    WeightsUnavailableError,
+    unsafe_pickle_error,
+)
 from reprlearn.encoders.registry import register
 from reprlearn.encoders.timm import RGBTransform
 
@@ -45,24 +53,26 @@ def strip_classifier(model: nn.Module) -> int:
     return int(in_features)
 
 
-def _weights(arch: str, tag: str) -> tuple[Any, Any]:
-    """(weights enum member or None, the transforms' source enum member)."""
+def _weights(arch: str, tag: str) -> Any:
+    """The weights enum member of ``arch`` named ``tag`` (``""`` or ``DEFAULT``: the default)."""
     from torchvision.models import get_model_weights
 
     try:
         enum = get_model_weights(arch)
     except (ValueError, KeyError) as e:
         raise ValueError(f"torchvision:{arch}: unknown architecture ({e})") from None
-    if not tag:
-        return None, enum.DEFAULT
     try:
-        weights = enum[tag] if tag != "DEFAULT" else enum.DEFAULT
+        return enum[tag] if tag not in ("", "DEFAULT") else enum.DEFAULT
     except KeyError:
         known = ", ".join(w.name for w in enum)
         raise ValueError(
             f"torchvision:{arch}/{tag}: unknown weights; choose one of {known}"
         ) from None
-    return weights, weights
+
+
+def _cache_path(weights: Any) -> str:
+    """Where torch.hub keeps (and looks for) the file of ``weights``."""
+    return f"{torch.hub.get_dir()}/checkpoints/{weights.url.rsplit('/', 1)[-1]}"
 
 
 class TorchvisionEncoder(TorchEncoder):
@@ -70,32 +80,37 @@ class TorchvisionEncoder(TorchEncoder):
 
     Args:
         arch: architecture name, e.g. ``resnet50`` (``torchvision.models.list_models()``).
-        weights: weights name (``IMAGENET1K_V2``, ``DEFAULT``) or ``""`` for random init.
+        weights: weights name (``IMAGENET1K_V2``; ``""`` or ``DEFAULT``: the default).
+        random_weights: random init (the weights' transforms are still used).
 
     Raises:
         ValueError: unknown architecture or weights, or no linear classifier to remove.
-        OSError: the weights cannot be downloaded (offline) and are not in the cache.
+        WeightsUnavailableError: the weights cannot be downloaded (offline) and are not in
+            the cache; names the URL and the cache path.
     """
 
     modality = "image"
 
-    def __init__(self, arch: str, weights: str = "") -> None:
+    def __init__(self, arch: str, weights: str = "", *, random_weights: bool = False) -> None:
         from torchvision.models import get_model
 
-        w, transforms_from = _weights(arch, weights)
+        w = _weights(arch, weights)
         try:
-            self.model = get_model(arch, weights=w)
+            self.model = get_model(arch, weights=None if random_weights else w)
+        except pickle.UnpicklingError as e:
+            raise unsafe_pickle_error(f"torchvision:{arch}", e, _cache_path(w)) from None
         except Exception as e:  # urllib URLError / HTTPError / socket errors when offline
-            if w is None:
+            if random_weights:
                 raise
-            cache = f"{torch.hub.get_dir()}/checkpoints/{w.url.rsplit('/', 1)[-1]}"
-            raise OSError(
-                f"torchvision:{arch}/{weights}: could not load the weights ({e}); with no "
-                f"network, download {w.url} to {cache}"
+            cache = _cache_path(w)
+            raise WeightsUnavailableError(
+                f"torchvision:{arch}/{w.name}: pretrained weights are unavailable offline "
+                f"({e}). Get them: download {w.url} to {cache} (or run once with network "
+                f"access); {RANDOM_WEIGHTS_HINT}"
             ) from e
         self._dim = strip_classifier(self.model)
         self.model.eval()
-        self.transform = RGBTransform(transforms_from.transforms())
+        self.transform = RGBTransform(w.transforms())
 
     def preprocess(self, item: Image.Image) -> torch.Tensor:
         """PIL image -> ``(3, H, W)`` float tensor with the weights' transforms."""
@@ -108,12 +123,14 @@ class TorchvisionEncoder(TorchEncoder):
 
 @register(
     "torchvision",
-    description="torchvision classifier minus its last layer (ARCH/WEIGHTS; no weights = random)",
+    description="torchvision classifier minus its last layer (ARCH/WEIGHTS, default weights)",
     example="torchvision:resnet50/IMAGENET1K_V2",
     requires=("torchvision",),
     needs_download=True,
 )
-def _torchvision(identifier: str, modality: str = "image") -> TorchvisionEncoder:
+def _torchvision(
+    identifier: str, modality: str = "image", *, random_weights: bool = False
+) -> TorchvisionEncoder:
     if not identifier:
         raise ValueError(
             "torchvision needs an architecture, e.g. torchvision:resnet50/IMAGENET1K_V2"
@@ -121,4 +138,4 @@ def _torchvision(identifier: str, modality: str = "image") -> TorchvisionEncoder
     if modality != "image":
         raise ValueError(f"torchvision:{identifier} embeds images only, not {modality!r}")
     arch, _, weights = identifier.partition("/")
-    return TorchvisionEncoder(arch, weights)
+    return TorchvisionEncoder(arch, weights, random_weights=random_weights)
