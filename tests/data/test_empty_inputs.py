@@ -42,3 +42,10 @@ def test_empty_line_in_a_text_file_names_file_and_line(tmp_path):
     path.write_text("first text\n\nthird text\n")
     with pytest.raises(DataError, match=r"row 1 \(.*t.txt:2\): empty text"):
         embed(load_dataset(str(path)), "tfidf", tmp_path / "store")
+
+
+def test_tfidf_without_words_names_the_source(tmp_path):
+    path = tmp_path / "punct.txt"
+    path.write_text("!!!\n???\n...\n")
+    with pytest.raises(DataError, match=r"punct.txt: tfidf: the 3 texts have no words"):
+        embed(load_dataset(str(path)), "tfidf", tmp_path / "store")

@@ -111,3 +111,28 @@ def test_pretraining_arrays_scale_16bit_images():
 
     img = Image.fromarray(np.full((4, 4), 32768, dtype=np.uint16))
     assert to_array(img, "L", None).mean() == pytest.approx(127.5, abs=1)
+
+
+def _image_parquet(path, labels, paths=None):
+    import io
+
+    import datasets
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (0, 255, 0)).save(buf, format="PNG")
+    paths = paths or [f"{i}.png" for i in range(len(labels))]
+    datasets.Dataset.from_dict(
+        {"image": [{"bytes": buf.getvalue(), "path": p} for p in paths], "label": labels}
+    ).to_parquet(str(path))
+
+
+def test_image_parquet_with_string_labels(tmp_path):
+    _image_parquet(tmp_path / "x.parquet", ["dog", "cat", "dog"])
+    ds = load_dataset(str(tmp_path / "x.parquet"))  # was TypeError in max() + 1
+    assert ds.features["label"].names == ["cat", "dog"] and ds["label"] == [1, 0, 1]
+
+
+def test_image_parquet_with_a_missing_label_names_the_row(tmp_path):
+    _image_parquet(tmp_path / "x.parquet", [0, None, 1])
+    with pytest.raises(DataError, match=r"x.parquet: row 1 has no value in label column"):
+        load_dataset(str(tmp_path / "x.parquet"))

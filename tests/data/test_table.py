@@ -195,3 +195,23 @@ def test_compare_without_labels_lists_the_columns(tmp_path):
 def test_unknown_format_lists_the_formats(tmp_path):
     with pytest.raises(DataError, match="unknown --format 'xlsx'.*csv"):
         load_dataset("digits", format="xlsx")
+
+
+def test_split_on_a_source_without_splits_is_an_error(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("text,label\na,x\n")
+    with pytest.raises(DataError, match=r"--split test applies to sources with splits"):
+        load_dataset(str(path), split="test")  # was silently ignored
+    with pytest.raises(DataError, match="--split"):
+        load_dataset("digits", split="train")
+
+
+def test_text_and_label_columns_named_text_and_label_the_other_way_round(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("body,text\nhello,x\nworld,y\n")
+    ds = load_dataset(str(path), text_column="body", label_column="text")  # was ValueError
+    assert ds["text"] == ["hello", "world"] and ds.features["label"].names == ["x", "y"]
+    path.write_text("text,label\nhello,x\n")
+    with pytest.raises(DataError, match="both name 'text'"):
+        load_dataset(str(path), label_column="text")  # was KeyError: exists 2 times
+    assert "label" not in load_dataset(str(path), text_column="label").column_names

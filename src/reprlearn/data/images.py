@@ -92,14 +92,32 @@ def load_image_parquet(path: str | Path, label_column: str = "label") -> dataset
     if label_column in ds.column_names and not isinstance(
         ds.features[label_column], datasets.ClassLabel
     ):
-        names = _class_names_from_paths(path, label_column)
-        if names is None:
-            n = max(ds[label_column]) + 1
-            names = [str(i) for i in range(n)]
-        ds = ds.cast_column(label_column, datasets.ClassLabel(names=names))
+        ds = _class_labels(ds, path, label_column)
     if label_column != "label" and label_column in ds.column_names:
         ds = ds.rename_column(label_column, "label")
     return ds
+
+
+def _class_labels(ds: datasets.Dataset, path: Path, column: str) -> datasets.Dataset:
+    """Integer ids 0..K-1 (named from ``image.path`` when possible) or strings -> ClassLabel.
+
+    Raises:
+        DataError: a row without a label (names the first), negative ids.
+    """
+    values = ds[column]
+    missing = [i for i, v in enumerate(values) if v is None]
+    if missing:
+        raise DataError(
+            f"{path}: row {missing[0]} has no value in label column {column!r} "
+            f"({len(missing)} rows in all); fill them or drop those rows"
+        )
+    dtype = ds.features[column]
+    if not (isinstance(dtype, datasets.Value) and dtype.dtype.startswith(("int", "uint"))):
+        return ds.map(lambda r: {column: str(r[column])}).class_encode_column(column)
+    if min(values) < 0:
+        raise DataError(f"{path}: label column {column!r} holds negative ids ({min(values)})")
+    names = _class_names_from_paths(path, column) or [str(i) for i in range(max(values) + 1)]
+    return ds.cast_column(column, datasets.ClassLabel(names=names))
 
 
 def find_named_dataset(name: str, data_dir: str | Path | None, split: str) -> Path:

@@ -126,6 +126,12 @@ def source_columns(ds: datasets.Dataset) -> list[str] | None:
 
 
 def _dispatch(source, fmt, text_column, label_column, encoding, split, data_dir, fine, n, seed):
+    if split is not None and not _has_splits(source, fmt):
+        raise DataError(
+            f"{source}: --split {split} applies to sources with splits (cifar10, hf:NAME, the "
+            "TREC and SST2 folders), and this one has none; drop --split, or pass the "
+            "split's own file or folder"
+        )
     if source == "digits":
         return _no_columns(load_digits_dataset(), source, text_column, label_column)
     if source == "shapes" or source.startswith("shapes:"):
@@ -156,6 +162,18 @@ def _dispatch(source, fmt, text_column, label_column, encoding, split, data_dir,
         ds = _load_folder(path, fmt, encoding, split, fine)
         return _no_columns(ds, source, text_column, label_column)
     return _load_file(path, fmt, text_column, label_column, encoding, fine)
+
+
+def _has_splits(source: str, fmt: str) -> bool:
+    if source.startswith("hf:") or source in NAMED_SPLITS:
+        return True
+    path = Path(source)
+    if not path.is_dir():
+        return False
+    names = {p.name for p in path.iterdir()}
+    return any(
+        fmt in ("auto", kind) and set(files.values()) & names for kind, files in SPLIT_FILES.items()
+    )
 
 
 def _no_columns(ds, source, text_column, label_column) -> datasets.Dataset:

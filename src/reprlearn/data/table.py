@@ -59,14 +59,22 @@ def load_table(
         raise DataError(f"{path}: the table has columns {ds.column_names} but no rows; add rows")
     columns = list(ds.column_names)
     text_column = text_column or "text"
-    _require(ds, text_column, path, "--text-column")
+    sep = {"csv": ",", "tsv": "<TAB>"}.get(fmt)
+    _require(ds, text_column, path, "--text-column", sep)
     if label_column:
-        _require(ds, label_column, path, "--label-column")
-    elif "label" in columns:
+        _require(ds, label_column, path, "--label-column", sep)
+        if label_column == text_column:
+            raise DataError(
+                f"{path}: --text-column and --label-column both name {text_column!r}; the "
+                f"columns are {columns}"
+            )
+    elif "label" in columns and text_column != "label":
         label_column = "label"
     ds = ds.select_columns([c for c in (text_column, label_column) if c])
-    if text_column != "text":
-        ds = ds.rename_column(text_column, "text")
+    # via temporary names: --text-column body --label-column text swaps two names
+    chosen = {text_column: "text", **({label_column: "label"} if label_column else {})}
+    ds = ds.rename_columns({c: f"__reprlearn_{new}" for c, new in chosen.items()})
+    ds = ds.rename_columns({f"__reprlearn_{new}": new for new in chosen.values()})
     if label_column:
         ds = _encode_labels(ds, label_column, path, lines)
     if lines is not None and len(lines) == ds.num_rows:
@@ -202,8 +210,6 @@ def _missing(value: Any) -> bool:
 
 
 def _encode_labels(ds: datasets.Dataset, column: str, path: Path, lines) -> datasets.Dataset:
-    if column != "label":
-        ds = ds.rename_column(column, "label")
     if isinstance(ds.features["label"], datasets.ClassLabel):
         return ds
     missing = [i for i, v in enumerate(ds["label"]) if _missing(v)]
@@ -234,8 +240,19 @@ def _string_label(ds: datasets.Dataset) -> datasets.Features:
     return features
 
 
-def _require(ds: datasets.Dataset, column: str, path: Path, option: str) -> None:
-    if column not in ds.column_names:
-        raise DataError(
-            f"{path}: no column {column!r}; columns are {ds.column_names}. Pass {option} NAME"
+def _require(
+    ds: datasets.Dataset, column: str, path: Path, option: str, sep: str | None = None
+) -> None:
+    """Raise a DataError listing the columns when ``column`` is absent (``sep``: a CSV/TSV
+    whose first line is its header, which may be missing)."""
+    if column in ds.column_names:
+        return
+    message = f"{path}: no column {column!r}; columns are {ds.column_names}"
+    if sep:
+        message += (
+            f" (the first line is the header). Pass {option} NAME, or add a header line "
+            f"such as text{sep}label if the file has none"
         )
+    else:
+        message += f". Pass {option} NAME"
+    raise DataError(message)
