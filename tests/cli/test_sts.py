@@ -63,3 +63,34 @@ def test_sts_unknown_encoder(tmp_path):
     args += ["--sentence2-column", "second", "--score-column", "similarity"]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "unknown encoder" in result.output
+
+
+def _args(pairs):
+    return ["sts", str(pairs), "--encoder", "tfidf", "--sentence1-column", "first",
+            "--sentence2-column", "second", "--score-column", "similarity"]  # fmt: skip
+
+
+def test_sts_empty_text_names_the_row(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    write_pairs(pairs)
+    lines = pairs.read_text().splitlines()
+    lines[3] = "," + lines[3].split(",", 1)[1]  # data row 3: empty first sentence
+    pairs.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, _args(pairs))
+    assert result.exit_code == 2
+    assert "row 3 (of the data, after the header) has an empty text in column 'first'" in (
+        " ".join(result.output.split())
+    )
+
+
+def test_sts_constant_gold_scores_say_the_correlation_is_undefined(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    write_pairs(pairs)
+    lines = pairs.read_text().splitlines()
+    lines[1:] = [line.rsplit(",", 1)[0] + ",3" for line in lines[1:]]
+    pairs.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, [*_args(pairs), "--json"])
+    assert result.exit_code == 2 and "NaN" not in result.output
+    assert "all 40 gold scores are 3: the correlation with a constant is undefined" in (
+        " ".join(result.output.split())
+    )

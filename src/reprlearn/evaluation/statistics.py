@@ -91,7 +91,9 @@ def bootstrap_ci(
             [statistic(values[rng.integers(0, n, size=n)]) for _ in range(n_resamples)]
         )
     alpha = (1 - level) / 2
-    low, high = np.quantile(stats, [alpha, 1 - alpha])
+    if np.isnan(stats).all():  # e.g. a correlation on resamples that are all constant
+        return float("nan"), float("nan")
+    low, high = np.nanquantile(stats, [alpha, 1 - alpha])  # skip undefined resamples
     return float(low), float(high)
 
 

@@ -56,13 +56,25 @@ def sts_scores(
 
     Raises:
         ValueError: mismatched lengths or fewer than 3 pairs.
+        DataError: constant gold scores, or an encoder that gives every pair the same
+            cosine: a correlation with a constant is undefined (never reported as NaN).
     """
     gold = np.asarray(gold, dtype=np.float64)
     if not len(emb1) == len(emb2) == len(gold):
         raise ValueError(f"lengths differ: {len(emb1)}, {len(emb2)} embeddings, {len(gold)} scores")
     if len(gold) < 3:
         raise ValueError("STS needs at least 3 pairs")
+    if np.ptp(gold) == 0:
+        raise DataError(
+            f"all {len(gold)} gold scores are {gold[0]:g}: the correlation with a constant is "
+            "undefined; STS needs pairs with different gold scores (check --score-column)"
+        )
     cos = paired_cosine(emb1, emb2).astype(np.float64)
+    if np.ptp(cos) == 0:
+        raise DataError(
+            f"the encoder gives all {len(gold)} pairs the same cosine similarity ({cos[0]:.3g}):"
+            " the correlation is undefined; the encoder does not tell these sentences apart"
+        )
     pairs = np.stack([cos, gold], axis=1)
 
     def spear(p: np.ndarray) -> float:
@@ -91,7 +103,8 @@ def read_pairs(
 
     Raises:
         DataError: missing file, unreadable table, a missing column (lists the existing
-            ones and the option to pass), or a non-numeric/empty score (names the row).
+            ones and the option to pass), an empty sentence or a non-numeric/empty score
+            (names the row).
     """
     path = Path(path)
     if not path.is_file():
@@ -112,6 +125,15 @@ def read_pairs(
             raise DataError(
                 f"{path}: no column {column!r}; the columns are {list(map(str, frame.columns))}. "
                 f"Name the right one with {option}"
+            )
+    for option, column in list(wanted.items())[:2]:
+        text = frame[column].fillna("").astype(str).str.strip()
+        empty = np.flatnonzero((text == "").to_numpy())
+        if len(empty):
+            raise DataError(
+                f"{path}: row {int(empty[0]) + 1} (of the data, after the header) has an empty "
+                f"text in column {column!r} ({option}); {len(empty)} row(s) like it: fill or "
+                "drop them"
             )
     scores = pd.to_numeric(frame[score_column], errors="coerce")
     bad = np.flatnonzero(scores.isna().to_numpy())
