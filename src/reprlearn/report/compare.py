@@ -3,11 +3,22 @@ space, rank the encoders and write one report (the main job of reprlearn).
 
 For each encoder: embed (cached under ``OUT/embeddings/``, reused on rerun), inspect
 (similarity matrix, neighbours, 2-D map, geometry), probe (linear, kNN, k-means, MTEB,
-LogME on the seeded stratified 80/20 split of :func:`reprlearn.probe`) and a
-label-efficiency curve (linear probe at 1, 2, 5, 10, ... labels per class on the same
-80% / 20% split; mean and std over repeats). Encoders are ranked by linear-probe
-accuracy. Writes ``report.html`` (self-contained), ``results.json``, ``results.csv``,
-``label_efficiency.png`` and one folder of plots per encoder.
+LogME, as :func:`reprlearn.probe`) and a label-efficiency curve (linear probe at 1, 2,
+5, 10, ... labels per class; mean and std over repeats). ``protocols`` chooses the
+probes. Every stage shows its progress and time; ``results.json`` records the seconds.
+
+Splits: with ``test`` (a second source, e.g. the test file of a dataset), each encoder
+is fitted on ``source`` only, the test source is embedded in that same space (a fitted
+encoder's state is reused through the ``store:TRAIN`` encoder), and every probe trains
+on ``source`` and scores ``test``. Without it, the probes use the seeded stratified
+80/20 split of ``source``.
+
+Encoders are ranked by linear-probe accuracy (or kNN, or MTEB when the linear probe is
+not run); whether the top two are tied comes from McNemar's exact test on the same test
+items. Everything is checked before any work: encoder names (with a suggestion for a
+typo), options, modality, optional libraries. Writes ``report.html`` (self-contained),
+``results.json``, ``results.csv``, ``label_efficiency.png`` and one folder of plots per
+encoder.
 """
 
 from __future__ import annotations
@@ -16,25 +27,40 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.table import Table
 
 from reprlearn.analysis.inspect import inspect
 from reprlearn.data import load_dataset, require_labels
 from reprlearn.embed import embed
 from reprlearn.encoders import load_encoder
+from reprlearn.encoders.base import Encoder
+from reprlearn.encoders.registry import has_pretrained_weights
 from reprlearn.evaluation.label_efficiency import label_efficiency
 from reprlearn.evaluation.linear_probe import confusion_matrix_png
-from reprlearn.evaluation.mteb import holdout_split
+from reprlearn.evaluation.mteb import holdout_indices
 from reprlearn.evaluation.probe import TEST_FRACTION, probe
+from reprlearn.outdir import prepare_out_dir, writer_lock
+from reprlearn.report.checks import (
+    PROBES,
+    RANK_BY,
+    check_modality,
+    check_numbers,
+    check_projection,
+    check_same_labels,
+    encoder_names,
+    parse_protocols,
+)
 from reprlearn.report.conclusion import conclusion
 from reprlearn.report.generative import generative_pictures
 from reprlearn.report.html import write_html
 from reprlearn.report.plots import label_efficiency_plot
+from reprlearn.report.result import CompareResult, EncoderReport
+from reprlearn.report.stages import StageLog
+from reprlearn.store import EmbeddingStore
 from reprlearn.tables import write_csv
 
 DEFAULT_ENCODERS = {
@@ -50,195 +76,91 @@ def slug(name: str) -> str:
 
 
 @dataclass
-class EncoderReport:
-    """Everything measured for one encoder (accuracies in [0, 1])."""
+class _Plan:
+    """The checked settings of one comparison."""
 
-    encoder: str
-    dim: int
-    items_per_s: float | None
-    linear: dict[str, Any]
-    knn: dict[str, Any]
-    kmeans: dict[str, Any]
-    mteb: dict[str, Any]
-    logme: float
-    geometry: dict[str, Any]
-    neighbor_agreement: float
-    neighbor_examples: list[dict[str, str]]
-    label_efficiency: dict[str, Any]
-    files: dict[str, str]
+    protocols: tuple[str, ...]
+    budgets: Sequence[int | str]
+    repeats: int
+    sample: int
+    projection: str
+    device: str
+    precision: str
+    seed: int
+    progress: bool
 
     @property
-    def accuracy(self) -> float:
-        return float(self.linear["accuracy"]["value"])
-
-    def row(self, budgets: Sequence[int | str]) -> dict[str, Any]:
-        """Flat fields for the ranking table, results.csv and the HTML page."""
-        lin, knn = self.linear["accuracy"], self.knn["accuracy"]
-        le = self.label_efficiency
-        return {
-            "encoder": self.encoder,
-            "dim": self.dim,
-            "linear_acc": lin["value"],
-            "linear_ci_low": lin["ci_low"],
-            "linear_ci_high": lin["ci_high"],
-            "linear_text": _pm(lin),
-            "knn_acc": knn["value"],
-            "knn_text": _pm(knn),
-            "nmi": self.kmeans["nmi"]["value"],
-            "ari": self.kmeans["ari"]["value"],
-            "mteb_acc": self.mteb["accuracy"]["value"],
-            "logme": self.logme,
-            "effective_rank": self.geometry["effective_rank"],
-            "geometry_status": self.geometry["status"],
-            "verdict": self.geometry["verdict"],
-            "neighbor_agreement": self.neighbor_agreement,
-            "neighbor_examples": self.neighbor_examples,
-            "items_per_s": self.items_per_s,
-            "label_efficiency_text": [
-                f"{100 * a['value']:.1f} ± {100 * (a['std'] or 0):.1f}" for a in le["accuracy"]
-            ],
-            "files": self.files,
-        }
-
-
-@dataclass
-class CompareResult:
-    """The comparison: per-encoder reports ranked best first, and the conclusion."""
-
-    source: str
-    n_items: int
-    n_classes: int
-    budgets: list[int | str]
-    ranking: list[EncoderReport]
-    conclusion: str
-    out: str
-    seconds: float
-    files: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        from reprlearn import __version__
-
-        return {
-            "source": self.source,
-            "n_items": self.n_items,
-            "n_classes": self.n_classes,
-            "budgets": self.budgets,
-            "conclusion": self.conclusion,
-            "ranking": [r.row(self.budgets) for r in self.ranking],
-            "details": {r.encoder: _details(r) for r in self.ranking},
-            "protocol_note": f"probes on a seeded stratified {100 - int(100 * TEST_FRACTION)}/"
-            f"{int(100 * TEST_FRACTION)} split; ± = half-width of the 95% bootstrap interval",
-            "files": self.files,
-            "seconds": round(self.seconds, 2),
-            "out": self.out,
-            "version": __version__,
-        }
-
-    def table(self) -> Table:
-        """The ranking as a rich table."""
-        table = Table(
-            title=f"compare: {self.source} ({self.n_items} items, {self.n_classes} classes)"
-        )
-        for col in (
-            "#",
-            "encoder",
-            "dim",
-            "linear acc",
-            "kNN acc",
-            "NMI",
-            "eff. rank",
-            "LogME",
-            "items/s",
-        ):
-            if col == "encoder":  # names like ckpt:runs/simclr wrap rather than get cut
-                table.add_column(col, overflow="fold", min_width=12)
-            else:
-                table.add_column(col, justify="right")
-        for i, r in enumerate(self.ranking):
-            row = r.row(self.budgets)
-            table.add_row(
-                str(i + 1),
-                r.encoder,
-                str(r.dim),
-                row["linear_text"],
-                row["knn_text"],
-                f"{row['nmi']:.3f}",
-                f"{row['effective_rank']:.1f}",
-                f"{r.logme:.3f}",
-                f"{r.items_per_s:,.0f}" if r.items_per_s else "cached",
-                style="bold green" if i == 0 else None,
-            )
-        return table
-
-
-def _pm(score: dict[str, Any]) -> str:
-    """``"95.3 ± 1.1"`` (percent) from a Score dict with a bootstrap interval or a std."""
-    value = 100 * score["value"]
-    if score.get("std") is not None:
-        return f"{value:.1f} ± {100 * score['std']:.1f}"
-    half = 100 * (score["ci_high"] - score["ci_low"]) / 2
-    return f"{value:.1f} ± {half:.1f}"
-
-
-def _details(r: EncoderReport) -> dict[str, Any]:
-    return {
-        "linear": r.linear,
-        "knn": r.knn,
-        "kmeans": r.kmeans,
-        "mteb": r.mteb,
-        "logme": r.logme,
-        "geometry": r.geometry,
-        "label_efficiency": r.label_efficiency,
-    }
+    def rank_by(self) -> str:
+        return next(p for p in RANK_BY if p in self.protocols)
 
 
 def _evaluate(
-    store,
     name: str,
     source: str,
+    store: EmbeddingStore,
+    test_store: EmbeddingStore | None,
     enc_dir: Path,
-    budgets,
-    repeats: int,
-    sample: int,
-    projection: str,
-    seed: int,
-    device: str,
+    plan: _Plan,
+    log: StageLog,
 ) -> EncoderReport:
+    """Inspect and probe one encoder's store(s); every stage is timed by ``log``."""
     enc_dir.mkdir(parents=True, exist_ok=True)
-    seen = inspect(store, enc_dir, sample=sample, projection=projection, seed=seed)
-    result = probe(store, "all", seed=seed, device=device)
-    details = result.to_dict()["protocols"]
-    # keys without extension: "similarity", "map", "neighbors", "geometry", "inspect"
-    files = {
-        Path(k).stem: str(Path(v).relative_to(enc_dir.parent.parent)) for k, v in seen.files.items()
-    }
+    root = enc_dir.parent.parent
+    with log(name, "inspect"):
+        seen = inspect(store, enc_dir, sample=plan.sample, projection=plan.projection,
+                       seed=plan.seed)  # fmt: skip
+    files = {Path(k).stem: str(Path(v).relative_to(root)) for k, v in seen.files.items()}
     for key, path in generative_pictures(name, source, enc_dir).items():
-        files[key] = str(path.relative_to(enc_dir.parent.parent))
-    confusion = result.results["linear"].confusion
-    if confusion is not None:
-        path = confusion_matrix_png(confusion, store.label_names, enc_dir / "confusion.png")
-        files["confusion"] = str(path.relative_to(enc_dir.parent.parent))
-    X, y = store.to_numpy()
-    Xa, Xb, ya, yb = holdout_split(X, y, test_size=TEST_FRACTION, seed=seed)  # probe's split
-    le = label_efficiency(
-        Xa, ya, Xb, yb, budgets=budgets, repeats=repeats, seed=seed, device=device
-    )
+        files[key] = str(path.relative_to(root))
+    probes = [p for p in plan.protocols if p in PROBES]
+    result = probe(store, probes, test=test_store, seed=plan.seed, device=plan.device,
+                   stage=lambda p: log(name, p))  # fmt: skip
+    protocols = result.to_dict()["protocols"]
+    linear = result.results.get("linear")
+    if linear is not None and linear.confusion is not None:
+        path = confusion_matrix_png(linear.confusion, store.label_names, enc_dir / "confusion.png")
+        files["confusion"] = str(path.relative_to(root))
+    le = None
+    if "label-efficiency" in plan.protocols:
+        with log(name, "label-efficiency"):
+            le = _label_efficiency(store, test_store, plan)
     timing = store.manifest.get("timing", {})
     return EncoderReport(
         encoder=name,
         dim=store.dim,
         items_per_s=timing.get("items_per_s"),
-        linear=details["linear"],
-        knn=details["knn"],
-        kmeans=details["kmeans"],
-        mteb=details["mteb"],
-        logme=float(details["logme"]),
+        linear=protocols.get("linear"),
+        knn=protocols.get("knn"),
+        kmeans=protocols.get("kmeans"),
+        mteb=protocols.get("mteb"),
+        logme=float(protocols["logme"]) if "logme" in protocols else None,
         geometry=seen.geometry.to_dict(),
         neighbor_agreement=seen.agreement or 0.0,
-        neighbor_examples=_neighbor_examples(seen.neighbors, 6),
-        label_efficiency={**le.to_dict(), "labels_per_class": _budget_positions(le, ya)},
+        neighbor_examples=_neighbor_examples(seen.neighbors, plan.sample),
+        label_efficiency=le,
         files=files,
+        rank_by=plan.rank_by,
+        seconds=log.seconds.get(name, {}),
+        measured_on=result.measured_on,
+        test_correct=linear.correct if linear is not None else None,
+        test_ids=result.test_ids,
     )
+
+
+def _label_efficiency(
+    store: EmbeddingStore, test_store: EmbeddingStore | None, plan: _Plan
+) -> dict[str, Any]:
+    """The label-efficiency curve on the probes' split (train -> test store, or the
+    seeded stratified 80/20 split of :func:`reprlearn.probe`)."""
+    X, y = store.to_numpy()
+    if test_store is not None:
+        (Xa, ya), (Xb, yb) = (X, y), test_store.to_numpy()
+    else:
+        a, b = holdout_indices(y, test_size=TEST_FRACTION, seed=plan.seed)
+        Xa, ya, Xb, yb = X[a], y[a], X[b], y[b]
+    le = label_efficiency(Xa, ya, Xb, yb, budgets=plan.budgets, repeats=plan.repeats,
+                          seed=plan.seed, device=plan.device)  # fmt: skip
+    return {**le.to_dict(), "labels_per_class": _budget_positions(le, ya)}
 
 
 def _neighbor_examples(rows: list[dict[str, Any]], n: int) -> list[dict[str, str]]:
@@ -265,11 +187,53 @@ def _budget_positions(le, y_train: np.ndarray) -> list[float]:
     return [per_class if b == "all" else float(b) for b in le.budgets]
 
 
+def _embed_both(
+    name: str,
+    enc: Encoder,
+    ds,
+    ds_test,
+    out: Path,
+    plan: _Plan,
+    log: StageLog,
+) -> tuple[EmbeddingStore, EmbeddingStore | None]:
+    """Embed the training source (fitting the encoder on it only) and the test source
+    in the same space (``store:TRAIN`` reuses a fitted encoder's state)."""
+    options = {"device": plan.device, "precision": plan.precision, "progress": plan.progress}
+    with log(name, "embed", spinner=False):
+        store = embed(ds, enc, out / "embeddings" / slug(name), **options)
+    if ds_test is None:
+        return store, None
+    test_enc = load_encoder(f"store:{store.path}") if enc.requires_fit else enc
+    with log(name, "embed_test", spinner=False):
+        test_store = embed(ds_test, test_enc, out / "embeddings" / f"{slug(name)}--test", **options)
+    return store, test_store
+
+
+def _load_sources(
+    source: str, test: str | None, data_options: dict[str, Any]
+) -> tuple[Any, Any | None]:
+    """The training dataset and the test dataset (same reading options; a named dataset
+    given twice reads its ``test`` split the second time)."""
+    ds = load_dataset(source, **data_options)
+    require_labels(ds, source, "compare")
+    if test is None:
+        return ds, None
+    test_options = dict(data_options)
+    if test == source:
+        test_options["split"] = "test"
+    ds_test = load_dataset(test, **test_options)
+    require_labels(ds_test, test, "compare --test")
+    check_same_labels(ds, ds_test, source, test)
+    return ds, ds_test
+
+
 def compare(
     source: str = "digits",
-    encoders: Sequence[str] | None = None,
+    encoders: Sequence[str] | str | None = None,
     out: str | Path = "reports/digits",
     *,
+    test: str | None = None,
+    protocols: str | Sequence[str] = "all",
     budgets: Sequence[int | str] = DEFAULT_BUDGETS,
     repeats: int = 5,
     sample: int = 20,
@@ -277,89 +241,120 @@ def compare(
     device: str = "auto",
     precision: str = "auto",
     seed: int = 0,
+    overwrite: bool = False,
     progress: bool = True,
+    random_weights: bool = False,
     **data_options: Any,
 ) -> CompareResult:
     """Compare encoders on one labelled dataset and write the report to ``out``.
 
     Args:
-        source: anything :func:`reprlearn.load_dataset` reads (default ``digits``).
-        encoders: encoder names (default: ``pixels``, ``pca:16``, ``random-projection:16``
-            for images; ``tfidf``, ``lsa:128`` for text).
-        out: the report folder (embeddings are cached in ``out/embeddings``).
+        source: anything :func:`reprlearn.load_dataset` reads (default ``digits``); the
+            training data.
+        encoders: encoder names, a list or a comma-separated string (default: ``pixels``,
+            ``pca:16``, ``random-projection:16`` for images; ``tfidf``, ``lsa:128`` for text).
+        out: the report folder (embeddings are cached in ``out/embeddings``; a rerun
+            reuses them).
+        test: a held-out labelled source with the same classes: fit on ``source``, score
+            on ``test`` (default None: a seeded stratified 80/20 split of ``source``).
+        protocols: ``"all"`` or some of linear, knn, kmeans, mteb, logme,
+            label-efficiency (comma-separated or a list); one of linear/knn/mteb ranks.
         budgets: labels per class for the label-efficiency curve (ints and ``"all"``).
-        repeats: draws per budget. sample: items in the similarity matrix.
+        repeats: draws per budget (>= 1). sample: items in the similarity matrix (>= 2).
         projection: ``pca`` (default), ``tsne`` or ``umap`` for the 2-D maps.
         device, precision: for neural encoders and the probes.
         seed: seeds splits, samples and repeats.
+        overwrite: replace an existing report folder (only one reprlearn wrote; never the
+            working directory, its parents or the home folder).
+        progress: show progress bars and each stage with its time.
+        random_weights: encoders of pretrained families (timm, torchvision, hf, st,
+            open_clip) with random weights (named ``... (random weights)``); other
+            families as usual.
         **data_options: passed to :func:`reprlearn.load_dataset` (``text_column``, ...).
 
     Returns:
-        A :class:`CompareResult` (``.table()``, ``.to_dict()``).
+        A :class:`CompareResult` (``.table()``, ``.to_dict()``, ``print(result)``).
 
     Raises:
-        DataError: the dataset has no labels (the probes need them) or a bad source.
+        DataError: a bad option, an empty or duplicate encoder list, an encoder for the
+            other modality, a source without labels, train and test with other classes
+            (all checked before any work).
+        ValueError: an unknown encoder name (with the closest names as a suggestion).
+        ImportError: a missing optional library (an encoder's, or umap-learn).
+        OutputError: ``out`` holds files reprlearn did not write, or is being written.
     """
     start = time.perf_counter()
-    out = Path(out)
-    ds = load_dataset(source, **data_options)
-    require_labels(ds, source, "compare")  # lists a table's columns, suggests --label-column
+    plan = _Plan(parse_protocols(protocols), list(budgets), repeats, sample, projection,
+                 device, precision, seed, progress)  # fmt: skip
+    check_numbers(repeats=repeats, sample=sample, budgets=plan.budgets)
+    check_projection(projection)
+    names = encoder_names(encoders)
+    ds, ds_test = _load_sources(source, test, data_options)
     modality = "image" if "image" in ds.column_names else "text"
-    names = list(encoders or DEFAULT_ENCODERS[modality])
-    reports = []
-    for name in names:
-        enc = load_encoder(name)
-        store = embed(
-            ds,
-            enc,
-            out / "embeddings" / slug(name),
-            device=device,
-            precision=precision,
-            progress=progress,
-        )
-        reports.append(
-            _evaluate(
-                store,
-                name,
-                source,
-                out / "encoders" / slug(name),
-                budgets,
-                repeats,
-                sample,
-                projection,
-                seed,
-                device,
+    loaded = {}
+    for name in names or DEFAULT_ENCODERS[modality]:
+        enc = load_encoder(name, random_weights=random_weights and has_pretrained_weights(name))
+        loaded[enc.name] = enc
+    check_modality(loaded, ds.column_names, source)
+    out = prepare_out_dir(out, kind="report", overwrite=overwrite)
+    log = StageLog(progress)
+    with writer_lock(out):
+        reports = []
+        for name, enc in loaded.items():
+            store, test_store = _embed_both(name, enc, ds, ds_test, out, plan, log)
+            reports.append(
+                _evaluate(
+                    name, source, store, test_store, out / "encoders" / slug(name), plan, log
+                )  # fmt: skip
             )
-        )
+        result = _result(reports, source, test, ds, ds_test, out, plan)
+        result.seconds = time.perf_counter() - start
+        _write_outputs(result, out)
+    return result
+
+
+def _result(reports, source, test, ds, ds_test, out: Path, plan: _Plan) -> CompareResult:
     reports.sort(key=lambda r: -r.accuracy)
-    curves = {
-        r.encoder: {
-            "labels_per_class": r.label_efficiency["labels_per_class"],
-            "mean": [a["value"] for a in r.label_efficiency["accuracy"]],
-            "std": [a["std"] or 0.0 for a in r.label_efficiency["accuracy"]],
+    budgets: list[int | str] = []
+    notes: list[str] = []
+    files = {"report": "report.html", "results_json": "results.json", "results_csv": "results.csv"}
+    if "label-efficiency" in plan.protocols:
+        curves = {
+            r.encoder: {
+                "labels_per_class": r.label_efficiency["labels_per_class"],
+                "mean": [a["value"] for a in r.label_efficiency["accuracy"]],
+                "std": [a["std"] or 0.0 for a in r.label_efficiency["accuracy"]],
+            }
+            for r in reports
         }
-        for r in reports
-    }
-    label_efficiency_plot(curves, out / "label_efficiency.png", title=f"label efficiency: {source}")
-    used_budgets = reports[0].label_efficiency["budgets"]
-    result = CompareResult(
+        label_efficiency_plot(curves, out / "label_efficiency.png",
+                              title=f"label efficiency: {source}")  # fmt: skip
+        files["label_efficiency"] = "label_efficiency.png"
+        budgets = reports[0].label_efficiency["budgets"]
+        notes = list(dict.fromkeys(reports[0].label_efficiency.get("notes", [])))
+    if test is not None:
+        note = (f"probes fitted on {source} ({ds.num_rows} items) and scored on {test} "
+                f"({ds_test.num_rows} items); k-means and LogME describe {test}")  # fmt: skip
+    else:
+        note = (f"probes on a seeded stratified {100 - int(100 * TEST_FRACTION)}/"
+                f"{int(100 * TEST_FRACTION)} split of {source}")  # fmt: skip
+    note += "; ± = half-width of the 95% bootstrap interval; ties by McNemar's exact test"
+    return CompareResult(
         source=source,
         n_items=ds.num_rows,
         n_classes=ds.features["label"].num_classes,
-        budgets=used_budgets,
+        budgets=budgets,
         ranking=reports,
-        conclusion=conclusion(reports, used_budgets),
+        conclusion=conclusion(reports, budgets),
         out=str(out),
-        seconds=time.perf_counter() - start,
-        files={
-            "label_efficiency": "label_efficiency.png",
-            "report": "report.html",
-            "results_json": "results.json",
-            "results_csv": "results.csv",
-        },
+        seconds=0.0,
+        files=files,
+        test=test,
+        n_test=ds_test.num_rows if ds_test is not None else None,
+        protocols=list(plan.protocols),
+        protocol_note=note,
+        notes=notes,
     )
-    _write_outputs(result, out)
-    return result
 
 
 _CSV_FIELDS = (
@@ -377,6 +372,7 @@ _CSV_FIELDS = (
     "geometry_status",
     "neighbor_agreement",
     "items_per_s",
+    "seconds",
 )
 
 
@@ -385,3 +381,6 @@ def _write_outputs(result: CompareResult, out: Path) -> None:
     (out / "results.json").write_text(json.dumps(data, indent=1, default=str))
     write_csv(data["ranking"], out / "results.csv", fieldnames=_CSV_FIELDS)  # formula-safe
     write_html(data, out)
+
+
+__all__ = ["CompareResult", "EncoderReport", "compare", "slug"]

@@ -37,8 +37,18 @@ def paired_comparison(first: Any, second: Any) -> PairedComparison | None:
     return mcnemar_exact(a, b)
 
 
+_RANK_NAMES = {"linear": "linear-probe", "knn": "kNN", "mteb": "MTEB classification"}
+
+
+def _score(report: Any) -> dict[str, Any]:
+    """The accuracy dict that ranks ``report`` (linear probe unless ``rank_by`` says)."""
+    return getattr(report, getattr(report, "rank_by", "linear"))["accuracy"]
+
+
 def _full(report: Any) -> float | None:
     le = report.label_efficiency
+    if not le:
+        return None
     for budget, acc in zip(le["budgets"], le["accuracy"], strict=True):
         if budget == "all":
             return float(acc["value"])
@@ -47,7 +57,7 @@ def _full(report: Any) -> float | None:
 
 def _reaches(report: Any, target: float) -> int | None:
     """The smallest labels-per-class budget at which ``report`` averages >= ``target``."""
-    le = report.label_efficiency
+    le = report.label_efficiency or {"budgets": [], "accuracy": []}
     for budget, acc in zip(le["budgets"], le["accuracy"], strict=True):
         if budget != "all" and acc["value"] >= target:
             return int(budget)
@@ -58,15 +68,21 @@ def conclusion(reports: Sequence[Any], budgets: Sequence[int | str]) -> str:
     """Sentences a person can act on: who wins, by how much, with how few labels, and
     which spaces look unhealthy. ``reports`` are ranked best first."""
     best = reports[0]
-    lin = best.linear["accuracy"]
+    rank_by = getattr(best, "rank_by", "linear")
+    lin = _score(best)
+    knn = (
+        f" (kNN {100 * best.knn['accuracy']['value']:.1f}%)"
+        if rank_by != "knn" and best.knn
+        else ""
+    )
     parts = [
-        f"{best.encoder} ranks first with {100 * lin['value']:.1f}% linear-probe accuracy "
-        f"(kNN {100 * best.knn['accuracy']['value']:.1f}%)."
+        f"{best.encoder} ranks first with {100 * lin['value']:.1f}% {_RANK_NAMES[rank_by]} "
+        f"accuracy{knn}."
     ]
     if len(reports) > 1:
         second = reports[1]
-        s_lin = second.linear["accuracy"]
-        test = paired_comparison(best, second)
+        s_lin = _score(second)
+        test = paired_comparison(best, second) if rank_by == "linear" else None
         if test is None:
             parts.append(
                 f"{second.encoder} follows with {100 * s_lin['value']:.1f}% (no paired "
@@ -94,7 +110,7 @@ def conclusion(reports: Sequence[Any], budgets: Sequence[int | str]) -> str:
                 )
                 break
     smallest = next((b for b in budgets if b != "all"), None)
-    if smallest is not None and _full(best):
+    if smallest is not None and _full(best) and best.label_efficiency["budgets"][0] != "all":
         few = best.label_efficiency["accuracy"][0]["value"]
         parts.append(
             f"With {smallest} label{'s' if smallest != 1 else ''} per class it keeps "

@@ -89,6 +89,45 @@ def _encoder_section(enc: dict[str, Any], out: Path) -> str:
     return "\n".join(parts)
 
 
+def _num(value: Any, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _sources(result: dict[str, Any]) -> str:
+    if result.get("test"):
+        return f"{result['source']} (train) \u2192 {result['test']} (test, {result.get('n_test') or 0:,} items)"
+    return str(result["source"])
+
+
+def _split_words(result: dict[str, Any]) -> str:
+    """One sentence on what the probes trained on and scored."""
+    if result.get("test"):
+        return (
+            f"Probes train on {result['source']} ({result['n_items']:,} items) and score the "
+            f"held-out {result['test']} ({result.get('n_test') or 0:,} items); k-means and "
+            "LogME describe the held-out items."
+        )
+    return "Probes train on a seeded stratified 80% split and score the other 20%."
+
+
+def _label_efficiency_section(result: dict[str, Any], out: Path) -> list[str]:
+    if "label_efficiency" not in result.get("files", {}):
+        return []
+    ranking = result["ranking"]
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.get("notes", []))
+    return [
+        "<h2>Label efficiency</h2>",
+        '<p class="small">linear-probe accuracy (%) with k labelled examples per class, mean &plusmn; '
+        "std over repeated draws; scored on the same test items as the probes.</p>",
+        f'<ul class="small">{notes}</ul>' if notes else "",
+        f'<div class="card">{_img(out / result["files"]["label_efficiency"], "label efficiency")}</div>',
+        _table(
+            ["encoder"] + [str(b) for b in result.get("budgets", [])],
+            [[e["encoder"]] + e.get("label_efficiency_text", []) for e in ranking],
+        ),
+    ]
+
+
 def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None = None) -> Path:
     """Write ``report.html`` for a :class:`~reprlearn.report.compare.CompareResult` dict.
 
@@ -113,6 +152,7 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
         "eff. rank",
         "LogME",
         "items/s",
+        "seconds",
     ]
     rows = [
         [
@@ -121,34 +161,30 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
             str(e["dim"]),
             e["linear_text"],
             e["knn_text"],
-            f"{e['nmi']:.3f}",
+            _num(e.get("nmi"), ".3f"),
             f"{e['effective_rank']:.1f}",
-            f"{e['logme']:.3f}",
+            _num(e.get("logme"), ".3f"),
             f"{e['items_per_s']:,.0f}" if e.get("items_per_s") else "cached",
+            _num(e.get("seconds"), ",.1f"),
         ]
         for i, e in enumerate(ranking)
     ]
     body = [
         "<h1>Which representation makes this task easy?</h1>",
-        f'<div class="sub">{html.escape(str(result["source"]))}: {result["n_items"]:,} items, '
+        f'<div class="sub">{html.escape(_sources(result))}: {result["n_items"]:,} items, '
         f"{result['n_classes']} classes &middot; {len(ranking)} encoders &middot; "
         f"{html.escape(result.get('protocol_note', ''))}</div>",
         f'<div class="conclusion">{html.escape(result["conclusion"])}</div>',
         "<h2>Ranking</h2>",
         _table(headers, rows, best_first=True),
-        '<p class="small">Probes train on a seeded stratified 80% split and score the other 20%. linear acc: standardised features + logistic regression; &plusmn; = half-width '
+        f'<p class="small">{html.escape(_split_words(result))} linear acc: standardised features + logistic regression; &plusmn; = half-width '
         "of the 95% bootstrap interval over the test items; kNN: cosine, k=20, temperature-weighted votes (DINO); NMI: k-means with k = number of "
-        "classes; eff. rank: RankMe; LogME: label evidence without training (higher is better).</p>",
-        "<h2>Label efficiency</h2>",
-        '<p class="small">linear-probe accuracy (%) with k labelled examples per class, mean &plusmn; '
-        "std over repeated draws; scored on the same 20% test split.</p>",
-        f'<div class="card">{_img(out / result["files"]["label_efficiency"], "label efficiency")}</div>',
-        _table(
-            ["encoder"] + [str(b) for b in result.get("budgets", [])],
-            [[e["encoder"]] + e.get("label_efficiency_text", []) for e in ranking],
-        ),
-        "<h2>Inside each embedding space</h2>",
+        "classes; eff. rank: RankMe; LogME: label evidence without training (higher is better); "
+        "&mdash;: protocol not run (--protocols); seconds: inspection and evaluation time. Ties "
+        "between the top two are judged by McNemar's exact test on the same test items.</p>",
     ]
+    body += _label_efficiency_section(result, out)
+    body += ["<h2>Inside each embedding space</h2>"]
     body += [_encoder_section(e, out) for e in ranking]
     page = (
         "<!doctype html><html><head><meta charset='utf-8'>"
