@@ -10,9 +10,7 @@ the same rows as an uninterrupted one.
 
 from __future__ import annotations
 
-import math
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,10 +26,12 @@ from reprlearn.data.items import BadItem, decode_item, describe_row, failure_rea
 from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.encoders.base import Encoder, TorchEncoder
+from reprlearn.encoders.fingerprint import fitted_state_fingerprint, weights_fingerprint
 from reprlearn.encoders.registry import load_encoder
-from reprlearn.errors import DataError
+from reprlearn.errors import DataError, StoreError
+from reprlearn.fitting import fit_items, fit_or_restore, save_state
 from reprlearn.progress import progress_bar
-from reprlearn.store import EmbeddingStore, StoreWriter, find_complete
+from reprlearn.store import EmbeddingStore, StoreWriter, expected_shards, find_complete
 from reprlearn.versions import library_versions
 
 ON_ERROR = ("raise", "skip")
@@ -170,21 +170,6 @@ def _prepare_encoder(
     return enc, str(dev), prec
 
 
-def _fit_items(ds: datasets.Dataset, column: str, run: _Run) -> list[Any]:
-    """All decodable items of the column (bad ones raise or are left out, as asked)."""
-    raw = ds[column]
-    good: list[Any] = []
-    for row, item in enumerate(raw):
-        try:
-            good.append(decode_item(item, run.encoder.modality))
-        except Exception as e:
-            if run.on_error == "raise":
-                raise DataError(
-                    f"{run.describe(row)}: {failure_reason(e)}. Fix it, or pass --on-error skip"
-                ) from None
-    return good
-
-
 def _check_column(ds: datasets.Dataset, enc: Encoder) -> str:
     column = enc.modality
     if column not in ds.column_names:
@@ -194,6 +179,45 @@ def _check_column(ds: datasets.Dataset, enc: Encoder) -> str:
             f"(--text-column)"
         )
     return column
+
+
+def check_settings(
+    batch_size: int | None, shard_size: int, num_workers: int | None, on_error: str
+) -> None:
+    """Validate ``embed``'s numeric options before any work (so bad settings never
+    write an empty "complete" store).
+
+    Raises:
+        DataError: a size that is not an integer >= 1 (``num_workers``: >= 0), or an
+            unknown ``on_error``; the message names the option and its CLI flag.
+    """
+    if on_error not in ON_ERROR:
+        raise DataError(f"on_error (--on-error) must be one of {ON_ERROR}, not {on_error!r}")
+    for name, value, low in (
+        ("batch_size", batch_size, 1),
+        ("shard_size", shard_size, 1),
+        ("num_workers", num_workers, 0),
+    ):
+        if value is None and name != "shard_size":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            flag = "--" + name.replace("_", "-")
+            raise DataError(
+                f"{name} ({flag}) must be an integer >= {low}, got {value!r}; "
+                f"pass e.g. {flag} {max(low, 1) if name != 'shard_size' else 8192}"
+            )
+
+
+def _identity(enc: Encoder, dataset: datasets.Dataset) -> dict[str, Any]:
+    """Header fields that say which encoder state and weights made a store."""
+    fitted = getattr(enc, "fitted_from", None)  # set by the `store:` family
+    name = fitted["encoder_name"] if fitted else enc.name
+    return {
+        "encoder_name": name,
+        "weights_fingerprint": weights_fingerprint(name) if name else None,
+        "fitted_from": fitted["store"] if fitted else None,
+        "fitted_state_fingerprint": fitted["fitted_state_fingerprint"] if fitted else None,
+    }
 
 
 def embed(
@@ -215,31 +239,46 @@ def embed(
 
     Args:
         dataset: from :func:`reprlearn.load_dataset` (``image`` or ``text`` column, optional
-            ``label``).
+            ``label``); at least one row.
         encoder: an :class:`Encoder` or a registry name (``"pca:32"``, ``"minilm"``).
+            ``"store:TRAIN"`` (or ``load_encoder("store:TRAIN")``) reuses the fitted state
+            of the store TRAIN instead of fitting, so a test split lands in TRAIN's space.
         out: the store folder; a temporary folder when None.
-        batch_size: items per forward pass (default 64 for text, 128 for images).
+        batch_size: items per forward pass, >= 1 (default 256 for text, 128 for images,
+            4096 for classical encoders).
         device: ``auto`` (cuda > mps > cpu) or a torch device string.
         precision: ``auto`` (bf16 on CUDA and AMX/AVX512-BF16 CPUs, else fp32),
             ``fp32``, ``bf16``, ``fp16``: the dtype of a neural encoder's weights. Outputs
             are always float32.
         normalize: L2-normalise the vectors.
-        num_workers: DataLoader workers decoding images (default: half the cores).
-        shard_size: rows per Parquet shard (the unit of resumption).
+        num_workers: DataLoader workers decoding images, >= 0 (default: half the cores).
+        shard_size: rows per Parquet shard (the unit of resumption), >= 1.
         on_error: ``raise`` (default) stops at the first bad item naming its row; ``skip``
             leaves bad items out and lists them (id, reason) in the manifest.
-        overwrite: delete an existing store at ``out`` first.
+        overwrite: replace an existing store at ``out`` (only a reprlearn store; never
+            the working directory, its parents or the home folder).
+
+    A rerun of the same command reuses a complete, intact store, resumes an interrupted
+    one, and repairs a damaged one (re-embedding only missing or altered shards). A store
+    whose earlier run completed no shard is replaced without ``overwrite``.
 
     Returns:
         The finished :class:`EmbeddingStore`; ``store.to_numpy()`` gives float32
         ``(n, dim)`` rows in source order (skipped rows left out, see ``store.ids()``).
 
     Raises:
-        DataError: a bad item (with ``on_error="raise"``) or a column the encoder can't read.
-        StoreError: ``out`` holds a store of another encoder or source.
+        DataError: a bad setting (names the option), an empty dataset, a bad item (with
+            ``on_error="raise"``) or a column the encoder can't read.
+        StoreError: ``out`` holds a store made differently (says what changed).
+        OutputError: ``out`` holds files reprlearn did not write, or another process is
+            writing it.
     """
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {ON_ERROR}, not {on_error!r}")
+    check_settings(batch_size, shard_size, num_workers, on_error)
+    if dataset.num_rows == 0:
+        raise DataError(
+            f"the source {source_spec(dataset) or ''} has no rows: nothing to embed; check "
+            "the file, --split or --label-column"
+        )
     enc, dev, prec = _prepare_encoder(encoder, device, precision)
     column = _check_column(dataset, enc)
     raw_ds = dataset
@@ -257,7 +296,7 @@ def embed(
     label_feature = dataset.features.get("label")
     label_names = getattr(label_feature, "names", None)
     header = {
-        "encoder_name": enc.name,
+        **_identity(enc, dataset),
         "source_fingerprint": dataset._fingerprint,
         "source": {
             "spec": spec,
@@ -276,25 +315,69 @@ def embed(
     out = Path(out) if out is not None else Path(_tempdir())
     if not overwrite and (done := find_complete(out, header)) is not None:
         return done  # the same command ran to completion before: nothing to do
-    writer = StoreWriter(out, header, overwrite=overwrite)
-    if enc.requires_fit:
-        _fit_or_restore(enc, writer.encoder_state_dir, lambda: _fit_items(raw_ds, column, run))
-    n = dataset.num_rows
-    labels_all = np.asarray(dataset["label"]) if label_names is not None else None
+    with StoreWriter(out, header, overwrite=overwrite) as writer:
+        try:
+            fit = _fit(writer, run, raw_ds, column)
+        except DataError as e:  # e.g. tfidf: no words; name the source it was fitted on
+            where = (spec or {}).get("source")
+            raise DataError(f"{where}: {e}" if where and where not in str(e) else str(e)) from None
+        return _write_shards(writer, run, dataset, raw_ds, column, progress, fit)
+
+
+def _fit(writer: StoreWriter, run: _Run, raw_ds: datasets.Dataset, column: str) -> dict[str, Any]:
+    """Fit (or restore, or reuse) the encoder's state; the manifest's fit facts."""
+    enc, state_dir = run.encoder, writer.encoder_state_dir
+    if writer.manifest.get("fitted_from"):
+        if not state_dir.is_dir() and enc.requires_fit:
+            save_state(enc, state_dir)  # the store carries its state: usable as --fitted-from
+        record = {"fitted_from": writer.manifest["fitted_from"]}
+    elif enc.requires_fit:
+        items = lambda: fit_items(raw_ds, column, enc, run.on_error, run.describe)  # noqa: E731
+        record = fit_or_restore(enc, state_dir, items) or writer.previous.get("fit")
+    else:
+        record = None
+    return {"fit": record, "fitted_state_fingerprint": fitted_state_fingerprint(state_dir)}
+
+
+def _write_shards(
+    writer: StoreWriter,
+    run: _Run,
+    dataset: datasets.Dataset,
+    raw_ds: datasets.Dataset,
+    column: str,
+    progress: bool,
+    fit: dict[str, Any],
+) -> EmbeddingStore:
+    """Embed every shard not already intact on disk, then finish the store."""
+    enc, n, shard_size = run.encoder, dataset.num_rows, writer.manifest["shard_size"]
+    expected = expected_shards(n, shard_size)
+    writer.remove_extra_shards(set(expected))
+    labels_all = (
+        np.asarray(dataset["label"]) if writer.manifest["label_names"] is not None else None
+    )
     start, done_now = time.perf_counter(), 0
     with progress_bar(f"embed {enc.name}", total=n, enabled=progress) as advance:
-        for index in range(math.ceil(n / shard_size)):
-            lo, hi = index * shard_size, min(n, (index + 1) * shard_size)
-            if writer.done(index):
-                advance(hi - lo)
+        for index, rows in enumerate(expected.values()):
+            lo = index * shard_size
+            if writer.done(index, rows):
+                advance(rows)
                 continue
-            ids, X, skipped = _encode_rows(raw_ds[lo:hi][column], np.arange(lo, hi), run, advance)
+            ids, X, skipped = _encode_rows(
+                raw_ds[lo : lo + rows][column], np.arange(lo, lo + rows), run, advance
+            )
             labels = labels_all[ids] if labels_all is not None else None
             writer.write_shard(index, ids, X, labels, skipped)
-            done_now += hi - lo
+            done_now += rows
     seconds = time.perf_counter() - start
+    covered = sum(r["rows"] + r["skipped"] for r in writer.records.values())
+    if covered != n:  # never mark a store complete that lost rows
+        raise StoreError(
+            f"{writer.path}: its shards cover {covered} of {n} rows; rerun the same command "
+            "to repair it, or pass --overwrite"
+        )
     return writer.finish(
         {
+            **fit,
             "dim": enc.dim,
             "encoder": enc.describe(),
             "versions": library_versions(),
@@ -305,18 +388,6 @@ def embed(
             },
         }
     )
-
-
-def _fit_or_restore(enc: Encoder, state_dir: Path, items: Callable[[], list[Any]]) -> None:
-    """Load a fitted state saved by an earlier (interrupted) run, else fit and save it."""
-    if (state_dir / "state.json").is_file():
-        enc.load(state_dir)
-        return
-    enc.fit(items())
-    tmp = state_dir.with_name(".encoder.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    enc.save(tmp)
-    os.replace(tmp, state_dir)
 
 
 def _tempdir() -> str:

@@ -2,10 +2,13 @@
 
 Layout of a store folder::
 
-    manifest.json        encoder, dim, precision, source fingerprint, counts, versions, timing
+    manifest.json        encoder, dim, precision, source fingerprint, counts, versions,
+                         timing, and one record per shard (rows, skipped, bytes, sha256)
     data/part-00000.parquet ...   columns id (int64), label (int64, when known),
                                   embedding (fixed_size_list<float32>[dim])
     encoder/             fitted state of a classical encoder (state.npz + state.json)
+    .reprlearn.json      marks the folder as a reprlearn store (see reprlearn.outdir)
+    .lock                present while a writer runs (its pid and host)
 
 ``data/`` is a plain Parquet dataset: ``pandas.read_parquet("STORE/data")``,
 ``polars.read_parquet("STORE/data/*.parquet")`` and duckdb's
@@ -13,12 +16,21 @@ Layout of a store folder::
 dot-file and renamed into place, so an interrupted run never leaves a half-written
 shard; items skipped in a shard (``--on-error skip``) are kept in that shard's Parquet
 metadata, so they survive a resume too.
+
+Integrity: the manifest records each shard's row count, byte size and SHA-256.
+:meth:`EmbeddingStore.open` checks the cheap facts (every shard present, none extra,
+sizes and Parquet row counts as recorded: metadata reads only, milliseconds), and
+:meth:`EmbeddingStore.table` checks each shard's SHA-256 on the bytes it reads anyway.
+``embed`` checks the full hashes before it reuses a store and re-embeds only the shards
+that fail. Stores written before these records existed are read as before, unchecked.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
-import os
+import math
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -30,21 +42,115 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reprlearn.errors import StoreError
+from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
+from reprlearn.store_identity import identity_change, same_space
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
-# Keys that must match for a rerun to resume an existing store instead of failing.
-IDENTITY_KEYS = ("encoder_name", "source_fingerprint", "normalized", "precision", "shard_size")
+FORMAT_VERSION = 2
+# Keys that must match for a rerun to resume an existing store instead of failing. A key
+# missing from an older store's manifest (written before the key existed) is not compared.
+IDENTITY_KEYS = (
+    "encoder_name",
+    "source_fingerprint",
+    "normalized",
+    "precision",
+    "shard_size",
+    "weights_fingerprint",
+    "fitted_from",
+)
+# keys every complete store's manifest has
+COMPLETE_KEYS = ("encoder_name", "dim", "counts")
+_REPAIR = (
+    "rerun the same `reprlearn embed` command to repair it (only damaged shards are re-embedded)"
+)
+
+__all__ = [
+    "EmbeddingStore",
+    "StoreWriter",
+    "find_complete",
+    "read_manifest",
+    "same_space",
+    "shard_name",
+]
 
 
-def _shard_name(index: int) -> str:
+def shard_name(index: int) -> str:
+    """File name of shard ``index`` inside ``STORE/data``."""
     return f"part-{index:05d}.parquet"
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
+def read_manifest(
+    path: str | Path, required: tuple[str, ...] = ("encoder_name",)
+) -> dict[str, Any]:
+    """The parsed ``manifest.json`` of the store folder ``path``.
+
+    Raises:
+        StoreError: no manifest; not valid JSON (truncated); not a JSON object; a
+            ``required`` key missing. The message names the file and the fix.
+    """
+    file = Path(path) / MANIFEST
+    if not file.is_file():
+        raise StoreError(
+            f"{path} is not an embedding store (no {MANIFEST}); run `reprlearn embed` first"
+        )
+    fix = "rerun `reprlearn embed` with --overwrite to rebuild the store"
+    try:
+        manifest = json.loads(file.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise StoreError(f"{file} is not valid JSON (truncated or edited? {e}); {fix}") from None
+    if not isinstance(manifest, dict):
+        raise StoreError(f"{file} holds a JSON {type(manifest).__name__}, not an object; {fix}")
+    missing = [k for k in required if k not in manifest]
+    if missing:
+        raise StoreError(f"{file} lacks {', '.join(map(repr, missing))}; {fix}")
+    return manifest
+
+
+def _records(manifest: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    shards = manifest.get("shards")
+    return shards if isinstance(shards, dict) else None
+
+
+def _shard_record(path: Path, rows: int, skipped: int) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {
+        "rows": rows,
+        "skipped": skipped,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def shard_problems(path: str | Path, manifest: dict[str, Any], *, full: bool) -> list[str]:
+    """What is wrong with the data shards of the store at ``path``, one phrase per shard
+    (empty: intact). Checks presence, extra files, byte size and Parquet row count
+    against the manifest's records; with ``full``, the SHA-256 of every shard too.
+    Stores without shard records (written before format 2) are not checked."""
+    records = _records(manifest)
+    if records is None:
+        return []
+    data = Path(path) / "data"
+    on_disk = {p.name for p in data.glob("part-*.parquet")}
+    problems = [f"shard data/{n} is missing" for n in sorted(set(records) - on_disk)]
+    problems += [f"data/{n} is not listed in the manifest" for n in sorted(on_disk - set(records))]
+    for name in sorted(set(records) & on_disk):
+        if (why := _shard_problem(data / name, records[name], full)) is not None:
+            problems.append(f"shard data/{name} {why}")
+    return problems
+
+
+def _shard_problem(file: Path, record: dict[str, Any], full: bool) -> str | None:
+    if file.stat().st_size != record.get("bytes"):
+        return f"has {file.stat().st_size} bytes, the manifest says {record.get('bytes')}"
+    try:
+        rows = pq.read_metadata(file).num_rows
+    except (OSError, pa.ArrowException):
+        return "is not a readable Parquet file"
+    if rows != record.get("rows"):
+        return f"has {rows} rows, the manifest says {record.get('rows')}"
+    if full and hashlib.sha256(file.read_bytes()).hexdigest() != record.get("sha256"):
+        return "was altered (its SHA-256 differs from the manifest's)"
+    return None
 
 
 @dataclass
@@ -62,21 +168,25 @@ class EmbeddingStore:
 
     @classmethod
     def open(cls, path: str | Path) -> EmbeddingStore:
-        """Open the store at ``path``.
+        """Open the store at ``path`` and check its shards against the manifest (presence,
+        extra files, sizes, row counts; the SHA-256s are checked when :meth:`table` reads).
 
         Raises:
-            StoreError: no ``manifest.json`` there, or the run that writes it has not finished.
+            StoreError: no or malformed ``manifest.json``; the run that writes it has not
+                finished; a shard missing, extra, shorter or altered (names the shard and
+                says to rerun ``embed``, which repairs it).
         """
         path = Path(path)
-        if not (path / MANIFEST).is_file():
-            raise StoreError(
-                f"{path} is not an embedding store (no {MANIFEST}); run `reprlearn embed` first"
-            )
-        store = cls(path, json.loads((path / MANIFEST).read_text()))
+        store = cls(path, read_manifest(path))
         if store.manifest.get("status") != "complete":
             raise StoreError(
                 f"{path} is incomplete (interrupted run?): rerun the same `reprlearn embed` command to resume it"
             )
+        read_manifest(path, required=COMPLETE_KEYS)
+        problems = shard_problems(path, store.manifest, full=False)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise StoreError(f"{path} is damaged: {problems[0]}{more}; {_REPAIR}")
         return store
 
     @property
@@ -100,11 +210,25 @@ class EmbeddingStore:
         return sorted((self.path / "data").glob("part-*.parquet"))
 
     def table(self) -> pa.Table:
-        """All rows as one Arrow table, sorted by ``id`` (read once, then cached)."""
+        """All rows as one Arrow table, sorted by ``id`` (read once, then cached).
+
+        Raises:
+            StoreError: no shards, or a shard whose SHA-256 differs from the manifest's.
+        """
         if self._table is None:
-            tables = [pq.read_table(p) for p in self.shard_paths()]
+            records = _records(self.manifest) or {}
+            tables = []
+            for p in self.shard_paths():
+                data = p.read_bytes()
+                expected = records.get(p.name, {}).get("sha256")
+                if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+                    raise StoreError(
+                        f"{self.path} is damaged: shard data/{p.name} was altered (its SHA-256 "
+                        f"differs from the manifest's); {_REPAIR}"
+                    )
+                tables.append(pq.read_table(pa.BufferReader(data)))
             if not tables:
-                raise StoreError(f"{self.path} has no data shards")
+                raise StoreError(f"{self.path} has no data shards; {_REPAIR}")
             self._table = pa.concat_tables(tables).sort_by("id")
         return self._table
 
@@ -131,8 +255,10 @@ class EmbeddingStore:
         return search(self, query, k)
 
     def summary(self) -> dict[str, Any]:
-        """Short facts for a terminal summary."""
+        """Short facts for a terminal summary (``items_per_s`` None when nothing was
+        embedded in the last run, e.g. a resume that found every shard written)."""
         m = self.manifest
+        speed = (m.get("timing") or {}).get("items_per_s")
         return {
             "store": str(self.path),
             "encoder": m["encoder_name"],
@@ -143,71 +269,142 @@ class EmbeddingStore:
             "normalized": m["normalized"],
             "precision": m["precision"],
             "device": m.get("device"),
-            "items_per_s": round(m.get("timing", {}).get("items_per_s", 0.0), 1),
+            "items_per_s": None if speed is None else round(speed, 1),
+            **({"fitted_from": m["fitted_from"]} if m.get("fitted_from") else {}),
         }
 
 
+def expected_shards(num_rows: int, shard_size: int) -> dict[str, int]:
+    """Shard name -> number of source rows it covers, for ``num_rows`` rows."""
+    return {
+        shard_name(i): min(num_rows, (i + 1) * shard_size) - i * shard_size
+        for i in range(math.ceil(num_rows / shard_size))
+    }
+
+
 def find_complete(path: str | Path, header: dict[str, Any]) -> EmbeddingStore | None:
-    """The finished store at ``path`` when it was made with the same :data:`IDENTITY_KEYS`
-    as ``header`` (so a rerun can reuse it as is), else None."""
-    manifest_path = Path(path) / MANIFEST
-    if not manifest_path.is_file():
+    """The finished, intact store at ``path`` when it was made with the same
+    :data:`IDENTITY_KEYS` as ``header`` (so a rerun can reuse it as is), else None.
+    Intact: every shard present with its recorded row count and SHA-256 (a full hash).
+
+    Raises:
+        StoreError: a malformed manifest (names the file and the fix).
+    """
+    if not (Path(path) / MANIFEST).is_file():
         return None
-    manifest = json.loads(manifest_path.read_text())
-    same = all(manifest.get(k) == header.get(k) for k in IDENTITY_KEYS)
-    return (
-        EmbeddingStore(Path(path), manifest)
-        if same and manifest.get("status") == "complete"
-        else None
-    )
+    manifest = read_manifest(path)
+    if manifest.get("status") != "complete":
+        return None
+    read_manifest(path, required=COMPLETE_KEYS)
+    if identity_change(manifest, header, IDENTITY_KEYS):
+        return None
+    records = _records(manifest)
+    if records is not None:
+        expected = expected_shards(int(header["source"]["num_rows"]), int(header["shard_size"]))
+        covered = {n: r.get("rows", 0) + r.get("skipped", 0) for n, r in records.items()}
+        if covered != expected or shard_problems(path, manifest, full=True):
+            return None
+    return EmbeddingStore(Path(path), manifest)
 
 
 class StoreWriter:
-    """Writes an :class:`EmbeddingStore` shard by shard; resumes an interrupted store.
+    """Writes an :class:`EmbeddingStore` shard by shard; resumes or repairs a store.
+
+    Holds the folder's writer lock (:func:`reprlearn.outdir.writer_lock`) from
+    construction until :meth:`finish` or :meth:`close` (also a context manager), so a
+    second writer is refused naming this one. A store whose earlier run completed no
+    shard (e.g. its fit failed) is replaced without ``overwrite``.
 
     Args:
         path: the store folder.
         header: manifest fields known before embedding; the :data:`IDENTITY_KEYS` among
             them must match an existing store's to resume it.
-        overwrite: delete an existing store at ``path`` first.
+        overwrite: replace an existing store at ``path`` first (only a reprlearn store,
+            never the working directory or its parents, see :func:`prepare_out_dir`).
 
     Raises:
-        StoreError: ``path`` holds a store of another encoder/source/settings and
-            ``overwrite`` is False (the message says which field differs).
+        StoreError: ``path`` holds a store made differently (the message says what
+            changed, in words) and ``overwrite`` is False; a malformed manifest.
+        OutputError: ``path`` holds files reprlearn did not write, or another process is
+            writing it (names its pid and host).
     """
 
     def __init__(self, path: str | Path, header: dict[str, Any], overwrite: bool = False) -> None:
-        self.path = Path(path)
-        if overwrite and self.path.exists():
-            shutil.rmtree(self.path)
+        self.path = prepare_out_dir(path, kind="store", overwrite=overwrite)
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(writer_lock(self.path))
+        try:
+            self._start(header)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, header: dict[str, Any]) -> None:
         self.manifest = {"format_version": FORMAT_VERSION, **header}
-        existing = self.path / MANIFEST
-        if existing.is_file():
-            old = json.loads(existing.read_text())
-            for key in IDENTITY_KEYS:
-                if old.get(key) != header.get(key):
-                    raise StoreError(
-                        f"{self.path} already holds a store with {key}={old.get(key)!r}, "
-                        f"not {header.get(key)!r}; a store never mixes encoders or sources: "
-                        "pass --overwrite to start afresh, or choose another --out"
-                    )
+        self.records: dict[str, dict[str, Any]] = {}
+        old = read_manifest(self.path) if (self.path / MANIFEST).is_file() else None
+        if old is not None and not self._has_work(old):
+            old = None  # nothing completed (a failed fit): start afresh, no --overwrite needed
+            shutil.rmtree(self.path / "data", ignore_errors=True)
+            shutil.rmtree(self.encoder_state_dir, ignore_errors=True)
+        self.previous: dict[str, Any] = old or {}
+        if old is not None:
+            if (why := identity_change(old, header, IDENTITY_KEYS)) is not None:
+                raise StoreError(
+                    f"{self.path} holds a store that does not match this command: {why}. "
+                    "A store never mixes encoders, sources or settings: pass --overwrite to "
+                    "replace it, or choose another --out"
+                )
             self.manifest["created"] = old.get("created")
-        elif self.path.exists() and any(self.path.iterdir()):
-            raise StoreError(
-                f"{self.path} exists and is not an embedding store; choose another --out or pass --overwrite"
-            )
+            self.records = dict(_records(old) or {})
         self.manifest.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         self.manifest["status"] = "running"
         (self.path / "data").mkdir(parents=True, exist_ok=True)
-        _write_json_atomic(existing, self.manifest)
+        self._save()
+
+    def _has_work(self, old: dict[str, Any]) -> bool:
+        return (
+            old.get("status") == "complete"
+            or bool(_records(old))
+            or any((self.path / "data").glob("part-*.parquet"))
+        )
+
+    def _save(self) -> None:
+        self.manifest["shards"] = dict(sorted(self.records.items()))
+        write_json_atomic(self.path / MANIFEST, self.manifest)
+
+    def close(self) -> None:
+        """Release the writer lock (the store stays as written; a rerun resumes it)."""
+        self._lock.close()
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def encoder_state_dir(self) -> Path:
         return self.path / "encoder"
 
-    def done(self, index: int) -> bool:
-        """True when shard ``index`` was completely written by this or an earlier run."""
-        return (self.path / "data" / _shard_name(index)).is_file()
+    def done(self, index: int, rows: int | None = None) -> bool:
+        """True when shard ``index`` was written by this or an earlier run and is intact:
+        recorded in the manifest, same size and SHA-256, and (when given) covering
+        ``rows`` source rows (embedded + skipped). A shard that fails is re-embedded."""
+        name = shard_name(index)
+        file, record = self.path / "data" / name, self.records.get(name)
+        if record is None or not file.is_file():
+            return False
+        if rows is not None and record.get("rows", 0) + record.get("skipped", 0) != rows:
+            return False
+        return _shard_problem(file, record, full=True) is None
+
+    def remove_extra_shards(self, keep: set[str]) -> None:
+        """Delete shard files (and records) of this store not named in ``keep``."""
+        for p in (self.path / "data").glob("part-*.parquet"):
+            if p.name not in keep:
+                p.unlink()
+        self.records = {k: v for k, v in self.records.items() if k in keep}
 
     def write_shard(
         self,
@@ -218,7 +415,8 @@ class StoreWriter:
         skipped: list[dict[str, Any]],
     ) -> None:
         """Atomically write shard ``index``: ``ids`` int64 ``(n,)``, ``embeddings`` float32
-        ``(n, dim)``, ``labels`` int64 ``(n,)`` or None, ``skipped`` = [{id, reason}]."""
+        ``(n, dim)``, ``labels`` int64 ``(n,)`` or None, ``skipped`` = [{id, reason}];
+        then record its rows, size and SHA-256 in the manifest."""
         n, dim = embeddings.shape
         flat = pa.array(np.ascontiguousarray(embeddings, dtype=np.float32).reshape(-1))
         columns = {"id": pa.array(ids.astype(np.int64))}
@@ -228,20 +426,26 @@ class StoreWriter:
         table = pa.table(columns).replace_schema_metadata(
             {"reprlearn.skipped": json.dumps(skipped)}
         )
-        final = self.path / "data" / _shard_name(index)
+        final = self.path / "data" / shard_name(index)
         tmp = final.with_name(f".{final.name}.tmp")
         pq.write_table(table, tmp)
-        os.replace(tmp, final)
+        record = _shard_record(tmp, n, len(skipped))
+        tmp.replace(final)
+        self.records[final.name] = record
+        self._save()
 
     def finish(self, extra: dict[str, Any]) -> EmbeddingStore:
-        """Collect counts and skipped items from all shards, mark the store complete."""
+        """Collect counts and skipped items from all shards, mark the store complete,
+        release the writer lock."""
         skipped: list[dict[str, Any]] = []
         embedded = 0
         for shard in sorted((self.path / "data").glob("part-*.parquet")):
             meta = pq.read_metadata(shard)
             embedded += meta.num_rows
-            raw = (meta.metadata or {}).get(b"reprlearn.skipped", b"[]")
-            skipped.extend(json.loads(raw))
+            items = json.loads((meta.metadata or {}).get(b"reprlearn.skipped", b"[]"))
+            skipped.extend(items)
+            if shard.name not in self.records:  # written by a run before shard records
+                self.records[shard.name] = _shard_record(shard, meta.num_rows, len(items))
         self.manifest.update(extra)
         self.manifest["counts"] = {
             "rows": self.manifest.get("source", {}).get("num_rows"),
@@ -250,5 +454,6 @@ class StoreWriter:
         }
         self.manifest["skipped"] = skipped
         self.manifest["status"] = "complete"
-        _write_json_atomic(self.path / MANIFEST, self.manifest)
+        self._save()
+        self.close()
         return EmbeddingStore(self.path, self.manifest)

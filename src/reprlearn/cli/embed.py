@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.cli import _options as o
@@ -15,10 +16,19 @@ from reprlearn.cli.app import app, console
 @app.command()
 def embed(
     source: o.Source,
-    encoder: Annotated[
-        str, typer.Option("--encoder", "-e", help="encoder name, e.g. pca:32, minilm")
-    ],
     out: Annotated[str, typer.Option("--out", "-o", help="store folder")],
+    encoder: Annotated[
+        str | None,
+        typer.Option("--encoder", "-e", help="encoder name, e.g. pca:32, minilm, store:TRAIN"),
+    ] = None,
+    fitted_from: Annotated[
+        str | None,
+        typer.Option(
+            "--fitted-from",
+            help="reuse this store's fitted encoder (same as -e store:STORE), so e.g. a test "
+            "split lands in the training store's space",
+        ),
+    ] = None,
     format: o.Format = "auto",
     text_column: o.TextColumn = None,
     label_column: o.LabelColumn = None,
@@ -34,17 +44,32 @@ def embed(
     num_workers: Annotated[int | None, typer.Option(help="image decoding workers")] = None,
     shard_size: Annotated[int, typer.Option(help="rows per shard (unit of resume)")] = 8192,
     on_error: o.OnError = "raise",
-    overwrite: Annotated[bool, typer.Option(help="delete an existing store at --out")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="replace an existing store at --out (only a reprlearn store)")
+    ] = False,
+    random_weights: Annotated[
+        bool,
+        typer.Option(
+            "--random-weights",
+            help="pretrained families (timm, torchvision, hf, st, open_clip): random "
+            "weights instead of the pretrained ones (recorded in the manifest)",
+        ),
+    ] = False,
     json_: o.Json = False,
 ) -> None:
     """Embed SOURCE with ENCODER into a resumable Parquet embedding store at OUT.
 
-    Rerunning the same command after an interruption resumes from the last complete shard.
+    Rerunning the same command after an interruption resumes from the last complete shard,
+    and repairs a damaged store (re-embeds only missing or altered shards). For a held-out
+    split, embed it with the training store's fitted encoder: --fitted-from TRAIN.
     """
     from reprlearn.data import load_dataset
+    from reprlearn.embed import check_settings
     from reprlearn.embed import embed as run_embed
     from reprlearn.encoders import load_encoder
 
+    check_settings(batch_size, shard_size, num_workers, on_error)  # before loading anything
+    encoder = _encoder_name(encoder, fitted_from)
     o.quiet_datasets()
     ds = load_dataset(
         source,
@@ -58,7 +83,11 @@ def embed(
             fine_labels=fine_labels,
         ),
     )
-    enc = load_encoder(encoder, **({"modality": modality} if modality else {}))
+    enc = load_encoder(
+        encoder,
+        random_weights=random_weights,
+        **({"modality": modality} if modality else {}),
+    )
     store = run_embed(
         ds,
         enc,
@@ -79,5 +108,27 @@ def embed(
         return
     table = Table(title="embedding store", show_header=False)
     for key, value in summary.items():
-        table.add_row(key, str(value))
+        table.add_row(key, escape(str(value)))
     console.print(table)
+
+
+def _encoder_name(encoder: str | None, fitted_from: str | None) -> str:
+    """The registry name to load from ``--encoder`` and ``--fitted-from``."""
+    from reprlearn.errors import DataError
+
+    if fitted_from is None:
+        if encoder is None:
+            raise DataError(
+                "embed needs --encoder (e.g. -e pca:32, -e minilm) or --fitted-from STORE"
+            )
+        return encoder
+    if encoder is not None and not encoder.startswith("store:"):
+        from reprlearn.store import read_manifest
+
+        fitted = read_manifest(fitted_from)["encoder_name"]
+        if fitted != encoder:
+            raise DataError(
+                f"--encoder {encoder} does not match --fitted-from {fitted_from}, which was "
+                f"embedded with {fitted!r}; drop --encoder (it is taken from the store)"
+            )
+    return f"store:{fitted_from}"

@@ -54,6 +54,15 @@ class PixelEncoder(Encoder):
     requires_fit = True
     modality = "image"
 
+    @property
+    def fit_max_items(self) -> int:
+        """Most images ``embed`` fits on: 1 for plain pixels (only the first image's size
+        and mode are read), a bounded seeded sample for subclasses that learn from the
+        pixels (:data:`reprlearn.fitting.FIT_MAX_ITEMS`)."""
+        from reprlearn.fitting import FIT_MAX_ITEMS
+
+        return 1 if type(self).fit is PixelEncoder.fit else FIT_MAX_ITEMS
+
     def fit(self, items: Sequence[Image.Image]) -> PixelEncoder:
         first = items[0]
         self.size_ = tuple(first.size)
