@@ -170,7 +170,7 @@ def test_needs_labels_lists_the_table_columns_and_suggests_label_column(tmp_path
     ds = load_dataset(str(path))
     with pytest.raises(
         DataError,
-        match=r"compare needs labels.*\['text', 'category'\].*--label-column category",
+        match=r"has no labels \(compare needs labels\).*\['text', 'category'\].*--label-column category",
     ):
         require_labels(ds, str(path), "compare")
     require_labels(load_dataset(str(path), label_column="category"), str(path), "compare")
@@ -179,7 +179,9 @@ def test_needs_labels_lists_the_table_columns_and_suggests_label_column(tmp_path
 def test_needs_labels_on_a_text_file_says_where_labels_come_from(tmp_path):
     path = tmp_path / "lines.txt"
     path.write_text("a\nb\n")
-    with pytest.raises(DataError, match=r"needs labels.*--label-column.*one subfolder"):
+    with pytest.raises(
+        DataError, match=r"has no labels \(compare needs labels\).*--label-column.*one subfolder"
+    ):
         require_labels(load_dataset(str(path)), str(path), "compare")
 
 

@@ -20,9 +20,11 @@ def load_labelled(source: str | datasets.Dataset, options: dict[str, Any] | None
     Raises:
         DataError: the source has no labels (names the fix: ``--label-column``).
     """
-    from reprlearn.data.load import load_dataset
+    from reprlearn.data import load_dataset, require_labels
 
     ds = source if isinstance(source, datasets.Dataset) else load_dataset(source, **(options or {}))
+    if isinstance(source, str):
+        require_labels(ds, source, "finetune")  # lists a table's own columns
     column = "text" if "text" in ds.column_names else "image"
     names = getattr(ds.features.get("label"), "names", None)
     if names is None:

@@ -31,11 +31,11 @@ def require_labels(ds: datasets.Dataset, source: str, needed_for: str) -> None:
         others = [c for c in columns if c != text]
         hint = f" (e.g. --label-column {others[0]})" if others else ""
         raise DataError(
-            f"{source}: {needed_for} needs labels and the table has no 'label' column; its "
-            f"columns are {columns}: pass --label-column NAME{hint}"
+            f"{source} has no labels ({needed_for} needs labels): the table has no 'label' "
+            f"column; its columns are {columns}. Pass --label-column NAME{hint}"
         )
     raise DataError(
-        f"{source}: {needed_for} needs labels and this source has none; use a table (CSV, "
-        "TSV, JSONL, Parquet) with --label-column NAME, a folder with one subfolder of "
-        "images per class, or a folder with one text file per class"
+        f"{source} has no labels ({needed_for} needs labels): use a table (CSV, TSV, JSONL, "
+        "Parquet) with --label-column NAME, a folder with one subfolder of images per "
+        "class, or a folder with one text file per class"
     )
