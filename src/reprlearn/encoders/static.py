@@ -24,15 +24,29 @@ from reprlearn.encoders.base import Encoder
 from reprlearn.encoders.registry import ALIASES, register
 
 
-def _is_static_folder(path: Path) -> bool:
+def is_static_folder(path: Path) -> bool:
+    """True for a folder written by model2vec's ``save_pretrained``: ``config.json`` with
+    ``model_type`` ``model2vec``, or a ``model.safetensors`` holding one ``embeddings``
+    table beside ``tokenizer.json`` (models built without a model type)."""
     import json
 
     config = path / "config.json"
     if not config.is_file():
         return False
     try:
-        return json.loads(config.read_text()).get("model_type") == "model2vec"
+        if json.loads(config.read_text()).get("model_type") == "model2vec":
+            return True
     except ValueError:
+        return False
+    weights = path / "model.safetensors"
+    if not (weights.is_file() and (path / "tokenizer.json").is_file()):
+        return False
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(weights), "np") as f:
+            return list(f.keys()) == ["embeddings"]
+    except Exception:  # not a safetensors file
         return False
 
 
@@ -42,7 +56,7 @@ def static_model_path(name: str) -> str:
     from reprlearn.words.distill import cache_dir, distill_static, resolve_model_folder
 
     path = Path(name)
-    if path.is_dir() and _is_static_folder(path):
+    if path.is_dir() and is_static_folder(path):
         return str(path)
     if (
         name in ALIASES

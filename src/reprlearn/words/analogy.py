@@ -101,7 +101,7 @@ def analogy(
     """
     oov = check_words(kv, [a, b, c])
     scores = analogy_scores(kv, a, b, c, method)
-    top = np.argsort(-scores)[:k]
+    top = [i for i in np.argsort(-scores) if np.isfinite(scores[i])][:k]
     result: dict[str, Any] = {
         "query": f"{a} - {b} + {c}", "method": method,
         "answers": [[kv.index_to_key[i], round(float(scores[i]), 4)] for i in top],

@@ -129,8 +129,10 @@ def _fasttext_kv(arrays: dict[str, np.ndarray], words: list[str], manifest: dict
 
 def _what_folder(path: Path) -> str:
     """Why a folder is not a vectors folder, and what to use instead."""
+    from reprlearn.encoders.static import is_static_folder
+
     config = path / "config.json"
-    if config.is_file() and '"model2vec"' in config.read_text(errors="replace"):
+    if is_static_folder(path):
         return f"a model2vec static model, not word vectors: use it as static:{path}"
     if (path / "modules.json").is_file():
         return f"a sentence-transformers model, not word vectors: use it as st:{path} (or distill it: reprlearn words distill {path})"
@@ -202,11 +204,9 @@ def open_vectors(name: str) -> tuple[Any, dict[str, Any]]:
         DataError: see :func:`load_vectors`.
     """
     kind, _, rest = name.partition(":")
-    if kind == "static" or (
-        Path(name).is_dir() and '"model2vec"' in _read(Path(name) / "config.json")
-    ):
-        from reprlearn.encoders.static import StaticEncoder
+    from reprlearn.encoders.static import StaticEncoder, is_static_folder
 
+    if kind == "static" or (Path(name).is_dir() and is_static_folder(Path(name))):
         enc = StaticEncoder(rest if kind == "static" else name)
         return static_keyed_vectors(enc.model), {
             "vectors": enc.source,
@@ -224,7 +224,3 @@ def open_vectors(name: str) -> tuple[Any, dict[str, Any]]:
         "kind": "fasttext" if subwords else (kind if kind != "auto" else "w2v"),
         "subwords": subwords,
     }
-
-
-def _read(path: Path) -> str:
-    return path.read_text(errors="replace") if path.is_file() else ""
