@@ -14,11 +14,13 @@ import datasets
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 
 from reprlearn.data import load_dataset
 from reprlearn.embed import embed, encode_items
 from reprlearn.encoders import load_encoder
+from reprlearn.encoders.base import TorchEncoder
 from reprlearn.errors import DataError, StoreError
 from reprlearn.store import EmbeddingStore, StoreWriter
 
@@ -215,3 +217,95 @@ def test_cli_unknown_encoder_is_one_clear_line(tmp_path):
     )
     assert res.returncode == 2
     assert "unknown encoder 'nope:1'" in res.stderr and "Traceback" not in res.stderr
+
+
+# --- issue 14 item 3: bad numbers are refused before any work ---------------------------
+@pytest.mark.parametrize(
+    "option, value",
+    [("batch_size", -5), ("batch_size", -1), ("batch_size", 0), ("shard_size", -10),
+     ("shard_size", 0), ("num_workers", -1), ("batch_size", 2.5)],
+)  # fmt: skip
+def test_bad_sizes_are_refused_before_any_work(digits, tmp_path, option, value):
+    flag = "--" + option.replace("_", "-")
+    with pytest.raises(DataError, match=f"{option} \\({flag}\\) must be an integer"):
+        embed(digits, "pca:8", tmp_path / "s", progress=False, **{option: value})
+    assert not (tmp_path / "s").exists()
+
+
+def test_cli_negative_batch_size_is_one_line_and_writes_nothing(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "reprlearn.cli", "embed", "digits", "-e", "pca:8",
+         "-o", str(tmp_path / "s"), "--batch-size", "-5"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "--batch-size) must be an integer >= 1, got -5" in " ".join(res.stderr.split())
+    assert not (tmp_path / "s").exists()
+
+
+# --- issue 14 item 7: no crash after the store is written -------------------------------
+class _TinyText(TorchEncoder):
+    """A real (tiny) neural text encoder: text length -> Linear(1, 4)."""
+
+    modality = "text"
+
+    def __init__(self) -> None:
+        torch.manual_seed(0)
+        self.model, self._dim, self.name = torch.nn.Linear(1, 4), 4, "tiny-text"
+
+    def preprocess(self, item):
+        return torch.tensor([float(len(item))])
+
+    def forward(self, batch):
+        return self.model(batch)
+
+
+def test_empty_input_with_a_neural_encoder_is_a_clear_error(tmp_path):
+    empty = datasets.Dataset.from_dict(
+        {"text": []}, features=datasets.Features({"text": datasets.Value("string")})
+    )
+    with pytest.raises(DataError, match="no rows: nothing to embed"):
+        embed(empty, _TinyText(), tmp_path / "s", progress=False, precision="fp32")
+    assert not (tmp_path / "s").exists()
+
+
+def test_resume_with_every_shard_written_but_unfinished(tmp_path, monkeypatch):
+    ds = datasets.Dataset.from_dict({"text": [f"text number {i}" for i in range(50)]})
+    original = StoreWriter.finish
+
+    def killed(self, extra):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(StoreWriter, "finish", killed)
+    with pytest.raises(KeyboardInterrupt):
+        embed(ds, _TinyText(), tmp_path / "s", shard_size=20, progress=False, precision="fp32")
+    monkeypatch.setattr(StoreWriter, "finish", original)
+    store = embed(ds, _TinyText(), tmp_path / "s", shard_size=20, progress=False, precision="fp32")
+    summary = store.summary()  # crashed with TypeError (round of None) before
+    assert summary["rows"] == 50 and summary["items_per_s"] is None
+    assert store.manifest["timing"]["items"] == 0
+
+
+# --- issue 14 "Memory": fit on a bounded sample, recorded in the manifest ---------------
+def test_fit_uses_a_bounded_seeded_sample_and_records_it(digits, tmp_path, monkeypatch):
+    import reprlearn.fitting
+
+    monkeypatch.setattr(reprlearn.fitting, "FIT_MAX_ITEMS", 300)
+    a = embed(digits, "pca:8", tmp_path / "a", progress=False)
+    assert a.manifest["fit"]["n_items"] == 300 and a.manifest["fit"]["of_rows"] == 1797
+    assert "seed 0" in a.manifest["fit"]["sample"]
+    b = embed(digits, "pca:8", tmp_path / "b", progress=False)
+    assert b.manifest["fitted_state_fingerprint"] == a.manifest["fitted_state_fingerprint"]
+    assert len(a.to_numpy()[0]) == 1797  # every row is still embedded (streamed)
+    pixels = embed(digits, "pixels", tmp_path / "p", progress=False)
+    assert pixels.manifest["fit"]["n_items"] == 1  # only the first image's size and mode
+    assert pixels.manifest["fitted_state_fingerprint"] is not None
+
+
+def test_fit_rows_sample_includes_row_0_and_is_seeded():
+    from reprlearn.fitting import fit_rows
+
+    rows = fit_rows(100_000, 10_000)
+    assert len(rows) == 10_000 and rows[0] == 0 and (np.diff(rows) > 0).all()
+    np.testing.assert_array_equal(rows, fit_rows(100_000, 10_000))
+    np.testing.assert_array_equal(fit_rows(50, 10_000), np.arange(50))
