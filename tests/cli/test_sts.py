@@ -94,3 +94,10 @@ def test_sts_constant_gold_scores_say_the_correlation_is_undefined(tmp_path):
     assert "all 40 gold scores are 3: the correlation with a constant is undefined" in (
         " ".join(result.output.split())
     )
+
+
+def test_sts_bad_batch_size_fails_before_work(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    write_pairs(pairs)
+    result = runner.invoke(app, [*_args(pairs), "--batch-size", "-5"])
+    assert result.exit_code == 2 and "--batch-size -5" in result.output

@@ -52,6 +52,8 @@ def test_probes_train_on_the_source_and_score_the_test_source(heldout):
     assert "scored on" in data["protocol_note"]
     assert set(data["stage_seconds"]["lsa:8"]) >= {"embed", "embed_test", "linear", "knn"}
     assert "held-out" in (root / "r" / "report.html").read_text()
+    text = str(result)  # print(reprlearn.compare(...)): the table, not a rich object's repr
+    assert "compare:" in text and "Conclusion." in text and "object at" not in text
 
 
 def test_the_test_source_is_embedded_with_the_training_fit(heldout):

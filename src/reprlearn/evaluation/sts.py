@@ -180,11 +180,14 @@ def sts(
     that needs fitting, e.g. ``tfidf``, is fitted on all sentences of the file).
 
     Raises:
-        DataError: see :func:`read_pairs`. ValueError/ImportError: unknown encoder.
+        DataError: see :func:`read_pairs` and :func:`sts_scores`; ``batch_size < 1``.
+        ValueError/ImportError: unknown encoder.
     """
     from reprlearn.embed import encode_items
     from reprlearn.encoders.registry import load_encoder
 
+    if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
+        raise DataError(f"--batch-size {batch_size}: use a positive number of items per batch")
     frame = read_pairs(pairs_path, sentence1_column, sentence2_column, score_column)
     start = time.perf_counter()
     encoder = load_encoder(encoder_name, **encoder_options)
