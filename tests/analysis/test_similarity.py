@@ -52,3 +52,20 @@ def test_unlabelled_sample_is_uniform_without_replacement():
     assert np.all(np.diff(idx) > 0)
     with pytest.raises(ValueError, match="n_items"):
         stratified_sample(None, n=5)
+
+
+def test_stratified_sample_draws_classes_at_random_from_the_seed():
+    # before: a 77-class set always showed the first 10 classes in label order
+    y = np.repeat(np.arange(77), 5)
+    shown = [np.unique(y[stratified_sample(y, n=20, seed=s)]).tolist() for s in range(3)]
+    assert all(len(c) == 10 for c in shown)
+    assert shown[0] != list(range(10)) and shown[0] != shown[1] != shown[2]
+    assert np.bincount(y[stratified_sample(y, n=20, seed=0)]).max() == 2
+
+
+def test_stratified_sample_chosen_classes():
+    y = np.repeat(np.arange(77), 5)
+    idx = stratified_sample(y, n=9, seed=0, classes=[3, 40, 76])
+    assert np.unique(y[idx]).tolist() == [3, 40, 76] and len(idx) == 9
+    with pytest.raises(ValueError, match="none of the classes"):
+        stratified_sample(y, n=9, classes=[99])

@@ -1,14 +1,19 @@
 """``inspect``: a practitioner's first look at an embedding store.
 
-Draws the cosine-similarity matrix of a label-stratified sample (with the items' texts
-or thumbnails), lists each sampled item's nearest neighbours, measures how often
+Draws the cosine-similarity matrix of a label-stratified sample (classes and items drawn
+at random from ``seed``, or the classes a user chooses), lists each sampled item's
+nearest neighbours (and those of query texts a user brings), measures how often
 neighbours share a label, maps the space to 2-D and runs the label-free geometry
 diagnostics with a verdict in plain words. Files written to ``out``:
 
 * ``similarity.png``: the sample's cosine similarities;
 * ``neighbors.csv``: item_id, label, item, rank, neighbor_id, neighbor_label,
   neighbor_item, cosine (``item`` = the text, or the image's path in the source);
-* ``map.png``: the 2-D projection coloured by label;
+* ``map.png``: the 2-D projection coloured by label (a legend up to 20 classes; above,
+  the names of a few centroids only, so no text overlaps);
+* ``map.csv``: id, label, x, y of every projected item;
+* ``queries.csv`` (with ``queries``): query, rank, neighbor_id, neighbor_label,
+  neighbor_item, cosine;
 * ``geometry.json``: :class:`~reprlearn.analysis.geometry.Geometry` as JSON;
 * ``inspect.json``: the whole :class:`InspectResult`.
 """
@@ -16,6 +21,7 @@ diagnostics with a verdict in plain words. Files written to ``out``:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,17 +30,18 @@ import numpy as np
 from rich.table import Table
 
 from reprlearn.analysis.geometry import Geometry, diagnose
-from reprlearn.analysis.neighbors import nearest_neighbors
+from reprlearn.analysis.neighbors import nearest_neighbors, search
 from reprlearn.analysis.plots import projection_scatter, shorten, similarity_heatmap
 from reprlearn.analysis.projection import METHODS, Projection, check_available, project_2d
 from reprlearn.analysis.similarity import cosine_similarity_matrix, stratified_sample
-from reprlearn.errors import DataError
+from reprlearn.errors import DataError, ReprlearnError
 from reprlearn.store import EmbeddingStore
 from reprlearn.tables import write_csv
 
 # 2,000 queries x k neighbours: the agreement's standard error is below 1.2 points.
 AGREEMENT_MAX_QUERIES = 2_000
 TABLE_NEIGHBORS = 5
+QUERY_COLUMNS = ("query", "rank", "neighbor_id", "neighbor_label", "neighbor_item", "cosine")
 CSV_COLUMNS = (
     "item_id",
     "label",
@@ -64,6 +71,8 @@ class InspectResult:
         projection: method, number of points, explained variance (PCA).
         files: name -> path of the files written.
         notes: things the user should know (e.g. the source could not be reloaded).
+        classes: the class names of the sample (None without labels).
+        query_neighbors: one dict per (query text, rank) with :data:`QUERY_COLUMNS`.
     """
 
     store: str
@@ -81,6 +90,8 @@ class InspectResult:
     projection: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    classes: list[str] | None = None
+    query_neighbors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -101,8 +112,10 @@ class InspectResult:
             "agreement_queries": self.agreement_queries,
             "geometry": self.geometry.to_dict(),
             "projection": self.projection,
+            "classes": self.classes,
             "sample_ids": self.sample_ids,
             "neighbors": self.neighbors,
+            "query_neighbors": self.query_neighbors,
             "files": self.files,
             "notes": self.notes,
         }
@@ -130,6 +143,15 @@ class InspectResult:
                 _cell(item_id, rows[0]["label"], rows[0]["item"], None),
                 *(_neighbor_cell(r) for r in rows),
             )
+        by_query: dict[str, list[dict[str, Any]]] = {}
+        for row in self.query_neighbors:
+            by_query.setdefault(row["query"], []).append(row)
+        for query, rows in by_query.items():
+            table.add_row(
+                f"[bold]query[/]\n{_escape(shorten(query, 60))}",
+                *(_cell(r["neighbor_id"], r["neighbor_label"], r["neighbor_item"], r["cosine"])
+                  for r in rows[:shown]),
+            )  # fmt: skip
         return table
 
 
@@ -138,6 +160,8 @@ def inspect(
     out: str | Path,
     *,
     sample: int = 20,
+    classes: Sequence[str] | None = None,
+    queries: Sequence[str] | None = None,
     projection: str = "pca",
     k: int = 5,
     seed: int = 0,
@@ -148,7 +172,13 @@ def inspect(
         store: an :class:`EmbeddingStore` or its folder.
         out: output folder (created).
         sample: items in the similarity matrix and the neighbour list (default 20),
-            spread evenly over the labels (:func:`stratified_sample`).
+            spread evenly over classes drawn at random from ``seed`` (at most
+            ``sample // 2`` classes, so each shows two items or more;
+            :func:`stratified_sample`).
+        classes: class names to sample from instead (CLI ``--classes a,b,c``).
+        queries: texts whose nearest items to list too, embedded with the store's own
+            encoder (rebuilt from the manifest and the store's fitted state; CLI
+            ``--queries FILE_OR_TEXT``).
         projection: ``"pca"`` (default), ``"tsne"`` or ``"umap"`` (needs umap-learn).
         k: neighbours per item (default 5) for the list and the label agreement, which
             is measured over all items, or a seeded sample of 2,000 for larger stores.
@@ -160,7 +190,8 @@ def inspect(
     Raises:
         StoreError: not a (complete) store.
         DataError: bad option (``sample`` < 2, ``k`` not below the number of items,
-            unknown projection).
+            unknown projection, a class name the store does not have, queries for an
+            image store or one whose encoder cannot be rebuilt).
         MissingDependencyError: ``projection="umap"`` without umap-learn.
     """
     store = store if isinstance(store, EmbeddingStore) else EmbeddingStore.open(store)
@@ -171,14 +202,20 @@ def inspect(
     out.mkdir(parents=True, exist_ok=True)
     names = store.label_names
     label_of = _labeller(y, names)
-    picked = stratified_sample(y, sample, seed, n_items=len(X))
+    chosen = _class_ids(store, y, classes)
+    query_vectors = _embed_queries(store, queries) if queries else None
+    picked = stratified_sample(y, sample, seed, n_items=len(X), classes=chosen)
     nb = nearest_neighbors(X, k, queries=picked)
-    items, modality, notes = _load_items(store, ids, np.unique(np.r_[picked, nb.indices.ravel()]))
+    qnb = search(X, query_vectors, k) if query_vectors is not None else None
+    wanted = [picked, nb.indices.ravel()] + ([qnb.indices.ravel()] if qnb else [])
+    items, modality, notes = _load_items(store, ids, np.unique(np.concatenate(wanted)))
     rows = _neighbor_rows(nb, ids, label_of, items)
+    query_rows = _query_rows(qnb, list(queries or []), ids, label_of, items) if qnb else []
     agreement, chance, n_queries = _agreement(X, y, k, seed)
     geo = diagnose(X, seed=seed)
     proj = _project(X, projection, seed)
     files = _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality)
+    files.update(_write_tables(out, store, y, ids, proj, query_rows))
     result = InspectResult(
         store=str(store.path),
         encoder_name=store.encoder_name,
@@ -195,6 +232,8 @@ def inspect(
         projection=proj.to_dict(),
         files=files,
         notes=notes,
+        classes=None if y is None else sorted(set(_names(y, names, picked)), key=str),
+        query_neighbors=query_rows,
     )
     result.files["inspect.json"] = str(out / "inspect.json")
     (out / "inspect.json").write_text(json.dumps(result.to_dict(), indent=1))
@@ -213,6 +252,70 @@ def _check_options(store: EmbeddingStore, n: int, sample: int, k: int, projectio
         raise DataError(
             f"--k must be between 1 and {n - 1} for the {n} items of {store.path}, got {k}"
         )
+
+
+def _class_ids(store: EmbeddingStore, y: np.ndarray | None, classes) -> list[int] | None:
+    """Label ids of the class names in ``classes`` (None: let the sample choose)."""
+    if not classes:
+        return None
+    if y is None:
+        raise DataError(f"{store.path} has no labels, so --classes cannot choose any")
+    names = store.label_names or [str(c) for c in range(int(y.max()) + 1)]
+    index = {str(name): i for i, name in enumerate(names)}
+    unknown = [c for c in classes if str(c) not in index]
+    if unknown:
+        shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+        raise DataError(
+            f"--classes: {', '.join(map(str, unknown))} not among the classes of "
+            f"{store.path}: {shown}"
+        )
+    return [index[str(c)] for c in classes]
+
+
+def read_queries(values: Sequence[str]) -> list[str]:
+    """Query texts from CLI values: each an existing text file (one query per non-empty
+    line) or a query text itself.
+
+    Raises:
+        DataError: no query text at all (empty files or values).
+    """
+    texts: list[str] = []
+    for value in values:
+        path = Path(value)
+        if len(value) < 4096 and path.is_file():
+            texts += [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        elif value.strip():
+            texts.append(value.strip())
+    if not texts:
+        raise DataError("--queries: no query text (give texts, or a file with one per line)")
+    return texts
+
+
+def _embed_queries(store: EmbeddingStore, queries: Sequence[str]) -> np.ndarray:
+    """``(q, dim)`` vectors of ``queries`` from the store's own encoder (and normalisation)."""
+    from reprlearn.embed import encode_items
+    from reprlearn.encoders.fitted_store import load_fitted
+
+    described = store.manifest.get("encoder") or {}
+    if described.get("modality", "text") != "text":
+        raise DataError(
+            f"--queries are texts, but {store.path} holds {described.get('modality')} "
+            f"embeddings of {store.encoder_name}; inspect a text store"
+        )
+    try:
+        encoder = load_fitted(store.path)
+    except (ReprlearnError, OSError, ImportError, ValueError) as e:
+        raise DataError(
+            f"--queries: cannot rebuild the encoder {store.encoder_name!r} of {store.path} "
+            f"to embed them ({e}); drop --queries, or re-embed the source with an encoder "
+            "available here"
+        ) from None
+    return encode_items(
+        encoder,
+        list(queries),
+        precision=str(store.manifest.get("precision") or "auto"),
+        normalize=bool(store.manifest.get("normalized")),
+    )
 
 
 def _labeller(y: np.ndarray | None, names: list[str] | None):
@@ -279,6 +382,43 @@ def _neighbor_rows(nb, ids, label_of, items) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def _query_rows(nb, queries: list[str], ids, label_of, items) -> list[dict[str, Any]]:
+    rows = []
+    for q, neighbours, cosines in zip(nb.queries, nb.indices, nb.cosines, strict=True):
+        for rank, (j, cos) in enumerate(zip(neighbours, cosines, strict=True), start=1):
+            rows.append(
+                {
+                    "query": queries[int(q)],
+                    "rank": rank,
+                    "neighbor_id": int(ids[j]),
+                    "neighbor_label": label_of(j),
+                    "neighbor_item": _item_text(items, int(j)),
+                    "cosine": round(float(cos), 6),
+                }
+            )
+    return rows
+
+
+def _write_tables(out: Path, store, y, ids, proj: Projection, query_rows) -> dict[str, str]:
+    """``map.csv`` (id, label, x, y of every projected item) and ``queries.csv``."""
+    names = store.label_names
+    rows = [
+        {
+            "id": int(ids[i]),
+            "label": "" if y is None else (names[int(y[i])] if names else int(y[i])),
+            "x": round(float(px), 6),
+            "y": round(float(py), 6),
+        }
+        for i, (px, py) in zip(proj.indices, proj.points, strict=True)
+    ]
+    write_csv(rows, out / "map.csv", fieldnames=("id", "label", "x", "y"))
+    files = {"map.csv": str(out / "map.csv")}
+    if query_rows:
+        write_csv(query_rows, out / "queries.csv", fieldnames=QUERY_COLUMNS)
+        files["queries.csv"] = str(out / "queries.csv")
+    return files
 
 
 def _agreement(X: np.ndarray, y: np.ndarray | None, k: int, seed: int):

@@ -119,3 +119,37 @@ def k_occurrence(X: np.ndarray, k: int = 10) -> np.ndarray:
     """
     nb = nearest_neighbors(X, k)
     return np.bincount(nb.indices.ravel(), minlength=len(X)).astype(np.int64)
+
+
+def search(X: np.ndarray, Q: np.ndarray, k: int = 5) -> Neighbors:
+    """Exact cosine k-nearest neighbours among the rows of ``X`` of new vectors ``Q``.
+
+    For queries that are not items of ``X`` (e.g. texts a user brings to ``inspect
+    --queries``), so nothing is excluded.
+
+    Args:
+        X: embeddings ``(n, dim)`` searched (NaN/inf rows count as all-zero).
+        Q: query vectors ``(q, dim)``.
+        k: neighbours per query, at most ``n``.
+
+    Returns:
+        :class:`Neighbors` whose ``queries`` are ``0..q-1`` (rows of ``Q``) and whose
+        ``(q, k)`` indices are rows of ``X``, nearest first.
+
+    Raises:
+        ValueError: ``k`` not in ``1..n``, or ``Q`` of another dimension than ``X``.
+    """
+    X = np.where(np.isfinite(X), X, 0.0).astype(np.float32, copy=False)
+    Q = np.where(np.isfinite(Q), Q, 0.0).astype(np.float32, copy=False)
+    if Q.ndim != 2 or Q.shape[1] != X.shape[1]:
+        raise ValueError(f"queries have shape {Q.shape}, the items {X.shape}: dims differ")
+    if not 1 <= k <= len(X):
+        raise ValueError(f"k={k} must be between 1 and {len(X)}")
+    with torch.inference_mode():
+        sims = torch.from_numpy(l2_normalize(Q)) @ torch.from_numpy(l2_normalize(X)).T
+        values, indices = torch.topk(sims, k, dim=1)
+    return Neighbors(
+        np.arange(len(Q), dtype=np.int64),
+        indices.numpy().astype(np.int64),
+        values.clamp(-1.0, 1.0).numpy().astype(np.float32),
+    )

@@ -7,6 +7,8 @@ the classes, draw their pairwise cosine similarities.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 EPS = 1e-12
@@ -42,26 +44,34 @@ def stratified_sample(
     seed: int = 0,
     *,
     n_items: int | None = None,
+    classes: Sequence[int] | None = None,
+    max_classes: int | None = None,
 ) -> np.ndarray:
-    """Indices of up to ``n`` items spread evenly over the labels, grouped by label.
+    """Indices of up to ``n`` items spread evenly over seeded random classes, grouped by label.
 
-    Labels take turns (round-robin in label order, items within a label in a seeded
-    random order) until ``n`` items are picked, so each class gets ``n // n_classes`` or
-    one more item while it has them. The result is sorted by (label, index) so a
-    similarity matrix drawn in this order shows one block per class. Without labels the
+    The classes shown are all of them when they fit (at most ``max_classes``, default
+    ``max(1, n // 2)`` so each shows at least two items and a block in the similarity
+    matrix), else a seeded random subset (not the first classes in label order, so a
+    77-class dataset shows other classes for another ``seed``); ``classes`` chooses them.
+    Classes then take turns (round-robin, items within a class in a seeded random order)
+    until ``n`` items are picked, so each gets ``n // n_classes`` or one more while it has
+    them. The result is sorted by (label, index): one block per class. Without labels the
     sample is uniform without replacement (sorted by index).
 
     Args:
         y: integer labels ``(n_items,)``, or None for unlabelled data.
         n: how many items to pick (all of them when there are fewer).
-        seed: random seed.
+        seed: random seed of the classes and the items.
         n_items: number of items; required when ``y`` is None.
+        classes: label ids to sample from (default: chosen at random, see above).
+        max_classes: most classes shown (default ``max(1, n // 2)``); ignored with ``classes``.
 
     Returns:
-        int64 ``(min(n, n_items),)`` indices.
+        int64 ``(min(n, items available),)`` indices.
 
     Raises:
-        ValueError: ``y`` is None and ``n_items`` is not given, or ``n < 1``.
+        ValueError: ``y`` is None and ``n_items`` is not given, ``n < 1``, or ``classes``
+            names no label present in ``y``.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -71,9 +81,19 @@ def stratified_sample(
             raise ValueError("stratified_sample needs n_items when y is None")
         return np.sort(rng.choice(n_items, size=min(n, n_items), replace=False)).astype(np.int64)
     y = np.asarray(y)
-    pools = [rng.permutation(np.flatnonzero(y == c)).tolist() for c in np.unique(y)]
+    present = np.unique(y)
+    if classes is not None:
+        present = present[np.isin(present, np.asarray(list(classes)))]
+        if len(present) == 0:
+            raise ValueError(f"none of the classes {list(classes)} has items")
+    else:
+        limit = max_classes if max_classes is not None else max(1, n // 2)
+        if len(present) > limit:
+            present = np.sort(rng.choice(present, size=limit, replace=False))
+    pools = [rng.permutation(np.flatnonzero(y == c)).tolist() for c in present]
+    total = sum(len(p) for p in pools)
     picked: list[int] = []
-    while len(picked) < min(n, len(y)):
+    while len(picked) < min(n, total):
         for pool in pools:
             if pool and len(picked) < n:
                 picked.append(pool.pop())
