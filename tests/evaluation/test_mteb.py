@@ -59,3 +59,13 @@ def test_holdout_is_stratified(digits):
     assert np.all(np.abs(frac - 0.2) < 0.02)
     with pytest.raises(ValueError):
         mteb_classification(X, y, X, y, n_experiments=0)
+
+
+def test_holdout_indices_give_holdout_splits_split(digits):
+    from reprlearn.evaluation.mteb import holdout_indices
+
+    X, y = digits
+    Xtr, Xte, ytr, yte = holdout_split(X, y, seed=3)
+    a, b = holdout_indices(y, seed=3)
+    assert np.array_equal(X[a], Xtr) and np.array_equal(X[b], Xte)
+    assert np.array_equal(y[b], yte) and len(np.intersect1d(a, b)) == 0
