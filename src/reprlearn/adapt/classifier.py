@@ -127,6 +127,15 @@ def save_classifier(
                       {"format": FORMAT, **config, "backbone_weights": backbone_trained})  # fmt: skip
 
 
+def is_finetune_run(folder: str | Path) -> bool:
+    """True when ``folder/config.json`` is a ``reprlearn finetune`` run."""
+    path = Path(folder) / "config.json"
+    try:
+        return json.loads(path.read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def read_classifier_config(folder: str | Path) -> dict[str, Any]:
     """``config.json`` of a finetune run folder.
 

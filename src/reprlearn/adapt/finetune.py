@@ -29,6 +29,7 @@ from safetensors.torch import load_file, load_model
 
 from reprlearn.adapt.blocks import count_parameters
 from reprlearn.adapt.callbacks import RunLogger, read_log
+from reprlearn.adapt.cka import linear_cka
 from reprlearn.adapt.classifier import (
     FinetuneModel,
     absolute_encoder_name,
@@ -55,6 +56,8 @@ class FinetuneResult(ResultMixin):
     Attributes:
         out: the run folder (``load_classifier(out)``; ``ckpt:<out>`` as an encoder).
         accuracy, macro_f1: test scores (fractions) with 95% bootstrap intervals.
+        feature_cka: linear CKA between the backbone's test features before and after
+            training (1.0 for ``freeze``: the backbone did not move).
         trainable_params / total_params: parameters trained / of backbone + head.
         seconds: wall time (s); peak_memory_mb: peak RSS (CPU) or max allocated (CUDA), MiB.
         history: the ``log.jsonl`` records. best_epoch: the epoch whose weights were kept.
@@ -82,6 +85,7 @@ class FinetuneResult(ResultMixin):
     y_test: np.ndarray | None = field(default=None, repr=False)
     y_pred: np.ndarray | None = field(default=None, repr=False)
     test_features: np.ndarray | None = field(default=None, repr=False)
+    feature_cka: float | None = None
     title = "finetune"
 
     def summary(self) -> dict[str, Any]:
@@ -381,9 +385,14 @@ def _run(job: _Job, strategy: str) -> FinetuneResult:
                 shutil.copy(job.out / "head.safetensors", lp_done)
         else:
             head.load_state_dict(load_file(lp_done))
+    before = None
     if trains_backbone:
         assert isinstance(enc, TorchEncoder)
         enc.to("cpu", torch.float32)
+        prec = resolve_precision(o["precision"], o["accelerator"])
+        before = (
+            _predict_items(job, FinetuneModel(enc, head), prec)[1] if len(job.y_test) > 1 else None
+        )
         lr, mult = (
             (o["lr"] * o["backbone_lr_mult"], 1.0)
             if strategy == "lp-ft"
@@ -392,7 +401,12 @@ def _run(job: _Job, strategy: str) -> FinetuneResult:
         _train_backbone(job, head, strategy, export, lr=lr, mult=mult)
         head.load_state_dict(load_file(job.out / "head.safetensors"))
         load_model(enc.model, str(job.out / "backbone.safetensors"))
-    return _evaluate(job, strategy, head, config)
+    result = _evaluate(job, strategy, head, config)
+    if before is not None and result.test_features is not None:
+        result.feature_cka = linear_cka(before, result.test_features)
+    elif strategy == "freeze":
+        result.feature_cka = 1.0
+    return result
 
 
 def _evaluate(job: _Job, strategy: str, head, config) -> FinetuneResult:

@@ -68,4 +68,8 @@ class CheckpointEncoder(TorchEncoder):
 def _checkpoint(identifier: str, **options: Any) -> CheckpointEncoder:
     if not identifier:
         raise ValueError("ckpt: needs a run folder, e.g. ckpt:runs/simclr-digits")
+    from reprlearn.adapt.classifier import is_finetune_run, load_adapted_encoder
+
+    if is_finetune_run(identifier):  # a `reprlearn finetune` run: its adapted backbone
+        return load_adapted_encoder(identifier)[0]
     return CheckpointEncoder(identifier)
