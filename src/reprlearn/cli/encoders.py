@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.cli import _options as o
@@ -36,20 +37,20 @@ def encoders(json_: o.Json = False) -> None:
         return
     table = Table(title="encoder families")
     for column in ("family", "example", "description", "installed", "offline"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # narrow terminals wrap, never cut
     for r in rows:
         table.add_row(
-            r["family"],
-            r["example"],
-            r["description"],
+            escape(r["family"]),
+            escape(r["example"]),
+            escape(r["description"]),
             "yes" if r["installed"] else "[red]no[/]",
             "yes" if r["offline"] else "needs download",
         )
     console.print(table)
     if aliases:
         alias_table = Table(title="aliases")
-        alias_table.add_column("alias")
-        alias_table.add_column("resolves to")
+        alias_table.add_column("alias", overflow="fold")
+        alias_table.add_column("resolves to", overflow="fold")
         for short, full in aliases.items():
-            alias_table.add_row(short, full)
+            alias_table.add_row(escape(short), escape(full))
         console.print(alias_table)
