@@ -121,3 +121,17 @@ def test_stages_are_shown_timed_and_chosen_by_protocols(tmp_path):
     assert data["rank_by"] == "knn" and data["ranking"][0]["linear_acc"] is None
     assert "all 1437 training items were used" in data["notes"][0]
     assert "1000 labels per class" in (out / "report.html").read_text()
+
+
+def test_a_class_with_one_item_fails_before_work(texts, tmp_path):
+    texts.write_text(texts.read_text() + "play some jazz,music\n")
+    out = tmp_path / "r"
+    with pytest.raises(DataError, match="class 'music' has a single item.*--test"):
+        compare(str(texts), ["tfidf"], out, progress=False)
+    _no_work(out)
+
+
+def test_knn_k_fits_a_small_training_part_and_says_so(texts, tmp_path):
+    result = compare(str(texts), ["tfidf"], tmp_path / "r", protocols="knn", progress=False)
+    assert result.ranking[0].knn["k"] == 9  # 12 items, 80% = 9 < 20
+    assert "kNN uses k=9: the training part has fewer than 20 items" in result.notes

@@ -126,3 +126,34 @@ def check_same_labels(train: Any, test: Any, source: str, test_source: str) -> N
             "pass the training and test files of one labelled dataset, read the same way "
             "(same --format, --label-column)"
         )
+
+
+def check_split(ds: Any, ds_test: Any | None, source: str, k: int = 20) -> tuple[int, str | None]:
+    """Check the probes' split can be made and fit kNN's ``k`` to the training items.
+
+    Without a test source the stratified 80/20 split needs 2 or more items per class.
+    Returns ``(k, note)``: ``k`` unchanged, or the number of training items when there
+    are fewer (with a note saying so).
+
+    Raises:
+        DataError: a class with a single item and no test source.
+    """
+    import numpy as np
+
+    labels = np.asarray(ds["label"])
+    names = list(getattr(ds.features["label"], "names", []) or [])
+    if ds_test is None:
+        counts = np.bincount(labels, minlength=max(len(names), 1))
+        single = [names[i] if i < len(names) else str(i) for i in np.flatnonzero(counts == 1)]
+        if single:
+            raise DataError(
+                f"{source}: class {single[0]!r} has a single item ({len(single)} such classes): "
+                "the stratified 80/20 split needs 2 or more per class; add items, drop the "
+                "class, or pass a held-out --test source"
+            )
+        n_train = len(labels) - int(np.ceil(0.2 * len(labels)))
+    else:
+        n_train = len(labels)
+    if n_train >= k:
+        return k, None
+    return n_train, f"kNN uses k={n_train}: the training part has fewer than {k} items"

@@ -51,6 +51,7 @@ from reprlearn.report.checks import (
     check_numbers,
     check_projection,
     check_same_labels,
+    check_split,
     encoder_names,
     parse_protocols,
 )
@@ -88,6 +89,8 @@ class _Plan:
     precision: str
     seed: int
     progress: bool
+    k: int = 20
+    notes: tuple[str, ...] = ()
 
     @property
     def rank_by(self) -> str:
@@ -114,7 +117,7 @@ def _evaluate(
         files[key] = str(path.relative_to(root))
     probes = [p for p in plan.protocols if p in PROBES]
     result = probe(store, probes, test=test_store, seed=plan.seed, device=plan.device,
-                   stage=lambda p: log(name, p))  # fmt: skip
+                   k=plan.k, stage=lambda p: log(name, p))  # fmt: skip
     protocols = result.to_dict()["protocols"]
     linear = result.results.get("linear")
     if linear is not None and linear.confusion is not None:
@@ -290,6 +293,8 @@ def compare(
     check_projection(projection)
     names = encoder_names(encoders)
     ds, ds_test = _load_sources(source, test, data_options)
+    plan.k, note = check_split(ds, ds_test, source, plan.k)
+    plan.notes = (note,) if note else ()
     modality = "image" if "image" in ds.column_names else "text"
     loaded = {}
     for name in names or DEFAULT_ENCODERS[modality]:
@@ -316,7 +321,7 @@ def compare(
 def _result(reports, source, test, ds, ds_test, out: Path, plan: _Plan) -> CompareResult:
     reports.sort(key=lambda r: -r.accuracy)
     budgets: list[int | str] = []
-    notes: list[str] = []
+    notes: list[str] = list(plan.notes)
     files = {"report": "report.html", "results_json": "results.json", "results_csv": "results.csv"}
     if "label-efficiency" in plan.protocols:
         curves = {
@@ -331,7 +336,7 @@ def _result(reports, source, test, ds, ds_test, out: Path, plan: _Plan) -> Compa
                               title=f"label efficiency: {source}")  # fmt: skip
         files["label_efficiency"] = "label_efficiency.png"
         budgets = reports[0].label_efficiency["budgets"]
-        notes = list(dict.fromkeys(reports[0].label_efficiency.get("notes", [])))
+        notes += list(dict.fromkeys(reports[0].label_efficiency.get("notes", [])))
     if test is not None:
         note = (f"probes fitted on {source} ({ds.num_rows} items) and scored on {test} "
                 f"({ds_test.num_rows} items); k-means and LogME describe {test}")  # fmt: skip
