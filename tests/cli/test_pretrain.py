@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
@@ -18,6 +20,17 @@ runner = CliRunner()
 @pytest.fixture(scope="module", autouse=True)
 def _commands():
     _register_commands()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models train far faster on one thread than on contended cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_pretrain_cli_one_epoch_on_digits(tmp_path):
@@ -55,6 +68,76 @@ def test_augment_cli_writes_grid(tmp_path):
                               "--n", "4", "--views", "3", "--json"])  # fmt: skip
     assert res.exit_code == 0, res.output
     with Image.open(out) as im:  # 4 rows x (1 + 3) columns of 8 px tiles, 1 px padding
-        assert im.size == (4 * 9 + 1, 4 * 9 + 1)
+        width, height = im.size
+        scale = width // (4 * 9 + 1)
+        assert width == height == (4 * 9 + 1) * scale  # upscaled, by an integer factor
+        assert width >= 800 and 8 * scale >= 96  # large enough to see (was 37 x 37 px)
+        a = np.asarray(im.convert("L"))
+    tile = a[scale : 9 * scale, scale : 9 * scale]  # first image, nearest-neighbour blocks
+    blocks = tile.reshape(8, scale, 8, scale)
+    assert (blocks == blocks[:, :1, :, :1]).all()
     res = runner.invoke(app, ["augment", "digits", "--recipe", "nope", "--out", str(out)])
     assert res.exit_code == 2
+
+
+def test_augment_cli_refuses_bad_out_and_numbers(tmp_path):
+    res = runner.invoke(app, ["augment", "digits", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "is a folder" in res.output
+    res = runner.invoke(app, ["augment", "digits", "--out", str(tmp_path / "grid")])
+    assert res.exit_code == 2 and ".png" in res.output
+    res = runner.invoke(app, ["augment", "digits", "--n", "0", "--out", str(tmp_path / "g.png")])
+    assert res.exit_code == 2 and not (tmp_path / "g.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--epochs", "0"], "--epochs must be at least 1, got 0"),
+     (["--batch-size", "-5"], "--batch-size must be at least 1, got -5"),
+     (["--lr", "0"], "--lr must be greater than 0"),
+     (["--set", "temperature=abc"], "--set temperature expects a float, got 'abc'"),
+     (["--set", "temprature=0.1"], "its options are proj_hidden, proj_out, temperature, init")],
+)  # fmt: skip
+def test_pretrain_cli_checks_options_before_any_work(tmp_path, args, message):
+    out = tmp_path / "r"
+    res = runner.invoke(app, ["pretrain", "digits", "--out", str(out), *args])
+    assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert not out.exists()
+
+
+def test_pretrain_cli_folder_messages(tmp_path):
+    import os
+
+    import torch
+
+    from reprlearn.outdir import prepare_out_dir
+
+    out = prepare_out_dir(tmp_path / "run", kind="run")
+    torch.save({"epoch": 0, "x": os.getcwd}, out / "last.ckpt")  # a pickled function
+    base = ["pretrain", "digits", "--out", str(out), "--epochs", "2"]
+    res = runner.invoke(app, base)
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2
+    assert "unfinished run: pass --resume to continue it, or --overwrite to start afresh" in text
+    res = runner.invoke(app, [*base, "--resume"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2 and "unsafe to load" in text and "pickled Python objects" in text
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    res = runner.invoke(app, ["pretrain", "digits", "--out", str(foreign), "--overwrite"])
+    assert res.exit_code == 2 and (foreign / "notes.txt").read_text() == "keep"
+
+
+def test_pretrain_cli_ctrl_c_says_how_to_resume(tmp_path, monkeypatch):
+    import reprlearn.training.pretrain as training
+
+    def interrupted(source, out, **kw):
+        Path(out).mkdir(parents=True)
+        (Path(out) / "last.ckpt").write_bytes(b"")  # an epoch finished before Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "pretrain", interrupted)
+    res = runner.invoke(app, ["pretrain", "digits", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 130
+    assert "interrupted; rerun the same command with --resume to continue" in res.output

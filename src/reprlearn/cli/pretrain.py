@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.cli import _options as o
@@ -30,6 +32,13 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
     return options
 
 
+def interrupted_hint(out: str | Path) -> str:
+    """What to tell a user whose ``pretrain`` was interrupted (Ctrl-C) writing ``out``."""
+    if (Path(out) / "last.ckpt").is_file():
+        return "interrupted; rerun the same command with --resume to continue"
+    return "interrupted before the first epoch ended; rerun the same command to start again"
+
+
 def _method_help() -> str:
     from reprlearn.training.methods import METHODS, _import_all
 
@@ -52,6 +61,9 @@ def pretrain(
     accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
     precision: o.Precision = "auto",
     resume: Annotated[bool, typer.Option(help="continue the run in --out")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="replace the run in --out (only a run folder reprlearn wrote)")
+    ] = False,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     max_items: Annotated[int | None, typer.Option(help="train on a random subset")] = None,
     recipe: Annotated[str | None, typer.Option(help="simclr|byol|vicreg|digits|none")] = None,
@@ -68,9 +80,12 @@ def pretrain(
 ) -> None:
     """Pretrain a backbone on SOURCE's images; the run folder loads as encoder ckpt:OUT.
 
-    Writes OUT/log.jsonl (one line per epoch), curves.png, last.ckpt (for --resume),
-    config.json + backbone.safetensors + method.safetensors, and results.json.
+    Writes OUT/log.jsonl (one line per epoch), curves.png and last.ckpt (for --resume)
+    at every epoch end; config.json + backbone.safetensors + method.safetensors and
+    results.json once every epoch ran. Ctrl-C or a kill keeps the last finished epoch:
+    rerun with --resume to continue.
     """
+    from reprlearn.outdir import write_json_atomic
     from reprlearn.training.pretrain import pretrain as run
 
     o.quiet_datasets()
@@ -84,20 +99,23 @@ def pretrain(
             batch_size=batch_size, lr=lr, devices=int(devices) if devices.isdigit() else devices,
             num_nodes=num_nodes, precision=precision, seed=seed, resume=resume,
             method_options=options, recipe=recipe, max_items=max_items, optimizer=optimizer,
-            accelerator=accelerator, image_size=image_size,
+            accelerator=accelerator, image_size=image_size, overwrite=overwrite,
             source_options=o.data_options(split=split, data_dir=data_dir), progress=not json_,
+            options_label="--set",
         )  # fmt: skip
-    except ReprlearnError:
-        raise  # printed by reprlearn.cli.main without a traceback
-    except (ValueError, TypeError) as e:  # unknown method/backbone/recipe, bad --set key
+    except KeyboardInterrupt:
+        result = None  # reported below, outside this handler (one line, no traceback)
+    except (ReprlearnError, ValueError, TypeError) as e:  # bad option, folder, data
         raise fail(str(e)) from None
+    if result is None:
+        raise fail(interrupted_hint(out), 130)
     summary = {"out": str(result.out), "encoder": result.encoder, "seconds": result.seconds,
                "final": result.final, "config": result.config}  # fmt: skip
-    (result.out / "results.json").write_text(json.dumps(summary, indent=1))
+    write_json_atomic(result.out / "results.json", summary)
     if json_:
         console.print_json(json.dumps(summary))
         return
-    table = Table(title=f"pretrain {method} on {source}")
+    table = Table(title=escape(f"pretrain {method} on {source}"))
     for col in ("epoch", "loss", "knn_top1", "effective_rank", "items/s"):
         table.add_column(col, justify="right")
     for r in result.history:
@@ -105,4 +123,4 @@ def pretrain(
         table.add_row(str(r["epoch"]), f"{r['loss']:.4f}", "-" if knn is None else f"{knn:.3f}",
                       f"{r['effective_rank']:.1f}", f"{r['items_per_s']:.0f}")  # fmt: skip
     console.print(table)
-    console.print(f"encoder: [bold]{result.encoder}[/]  ({result.seconds:.1f} s)")
+    console.print(f"encoder: [bold]{escape(str(result.encoder))}[/]  ({result.seconds:.1f} s)")

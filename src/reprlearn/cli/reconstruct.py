@@ -7,16 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from reprlearn.cli.app import app, console
+from reprlearn.cli.app import app, console, fail
+from reprlearn.errors import ReprlearnError
 
 
 @app.command()
 def reconstruct(
     run: Annotated[Path, typer.Argument(help="run folder of `reprlearn pretrain --method ae|vae`")],
     source: Annotated[str, typer.Argument(help="images to reconstruct (digits, shapes...)")],
-    n: Annotated[int, typer.Option("--n", min=1, help="number of inputs (first rows)")] = 16,
-    start: Annotated[int, typer.Option(help="first row of SOURCE")] = 0,
+    n: Annotated[int, typer.Option("--n", min=1, max=1024, help="number of inputs")] = 16,
+    start: Annotated[int, typer.Option(min=0, help="first row of SOURCE")] = 0,
     out: Annotated[Path, typer.Option(help="PNG to write")] = Path("recon.png"),
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
@@ -29,14 +31,19 @@ def reconstruct(
         reconstruct_images,
         save_grid,
     )
+    from reprlearn.training.image_grid import check_png_out
 
-    method, config = load_generative_run(run)
-    x = load_inputs(source, config, n, start)
-    recon = reconstruct_images(method, x)
-    path = save_grid(torch.stack([x, recon]), out)
+    try:
+        check_png_out(out)
+        method, config = load_generative_run(run)
+        x = load_inputs(source, config, n, start)
+        recon = reconstruct_images(method, x)
+        path = save_grid(torch.stack([x, recon]), out)
+    except (ReprlearnError, ValueError) as e:  # no such run/source/row, bad --out
+        raise fail(str(e)) from None
     mse = float(((recon - x) ** 2).mean())
     result = {"run": str(run), "source": source, "n": len(x), "mse": mse, "out": str(path)}
     if as_json:
         console.print_json(json.dumps(result))
     else:
-        console.print(f"wrote {len(x)} inputs + reconstructions to [bold]{path}[/] (MSE {mse:.4f})")
+        console.print(f"wrote {len(x)} inputs + reconstructions to [bold]{escape(str(path))}[/] (MSE {mse:.4f})")

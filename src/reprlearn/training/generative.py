@@ -5,7 +5,7 @@
 * :func:`traverse_latents`: one input's code, one latent dim at a time set to each of
   ``values`` (default 7 points over [-3, 3], the prior's +-3 std), the others fixed
   (the traversal plots of Higgins et al. 2017, beta-VAE, fig. 1-2);
-* :func:`save_grid`: a tensor of images -> one PNG (``torchvision.utils.make_grid``).
+* :func:`~reprlearn.training.image_grid.save_grid` (re-exported): images -> one PNG preview.
 
 Runs are read with :func:`reprlearn.training.checkpoint.load_run`.
 """
@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
-from torchvision.utils import make_grid
 
 from reprlearn.errors import ReprlearnError
+from reprlearn.training.image_grid import save_grid
 from reprlearn.training.methods.base import Method
 
 GENERATIVE = ("ae", "vae")
+__all__ = ["load_generative_run", "load_inputs", "reconstruct_images", "sample_images",
+           "save_grid", "traverse_latents"]  # fmt: skip
 
 
 def load_generative_run(run: str | Path) -> tuple[Method, dict[str, Any]]:
@@ -92,37 +93,13 @@ def traverse_latents(
     return method.decode(z.flatten(0, 1)).unflatten(0, (len(dims), len(values)))
 
 
-def save_grid(
-    images: torch.Tensor, path: str | Path, ncol: int | None = None, scale: int | None = None
-) -> Path:
-    """Save images ``(n, C, H, W)`` or ``(rows, cols, C, H, W)`` in [0, 1] as one PNG grid.
-
-    Args:
-        ncol: images per row (default: ``cols`` for 5-d input, else ``ceil(sqrt(n))``).
-        scale: nearest-neighbour upscaling (default: to >= 64 px per image).
-    """
-    if images.ndim == 5:
-        ncol = images.shape[1]
-        images = images.flatten(0, 1)
-    ncol = ncol or int(np.ceil(np.sqrt(len(images))))
-    grid = make_grid(images.float().clamp(0, 1), nrow=ncol, padding=1, pad_value=0.5)
-    array = (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    image = Image.fromarray(array)
-    scale = scale or max(1, 64 // images.shape[-1])
-    image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
-
-
 def load_inputs(source: str, config: dict[str, Any], n: int, start: int = 0) -> torch.Tensor:
     """Rows ``start .. start + n`` of ``source`` as run inputs: float ``(n, C, H, W)`` in [0, 1].
 
     Images are converted to the run's channels (``L``/``RGB``) and size, as in training.
 
     Raises:
-        DataError: unreadable source, or no ``image`` column.
+        DataError: unreadable source, no ``image`` column, or ``start`` outside the rows.
     """
     from reprlearn.data import load_dataset
     from reprlearn.errors import DataError
@@ -131,8 +108,10 @@ def load_inputs(source: str, config: dict[str, Any], n: int, start: int = 0) -> 
     ds = load_dataset(source)
     if "image" not in ds.column_names:
         raise DataError(f"{source}: needs an 'image' column; the dataset has {ds.column_names}")
-    if start >= len(ds):
-        raise DataError(f"{source}: has {len(ds)} rows, no row {start}")
+    if not 0 <= start < len(ds):
+        raise DataError(
+            f"{source}: has {len(ds)} rows (0..{len(ds) - 1}), no row {start}; pick a row in range"
+        )
     c, h, _ = config["input_shape"]
     rows = ds.select(range(start, min(len(ds), start + n)))["image"]
     arrays = [to_array(im, "L" if c == 1 else "RGB", h) for im in rows]

@@ -17,7 +17,9 @@ epoch), ``curves.png``, ``last.ckpt`` (Lightning, for ``resume``) and the export
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +30,17 @@ import lightning as L
 import torch
 
 from reprlearn.device import cpu_has_fast_bf16
-from reprlearn.errors import ReprlearnError
+from reprlearn.outdir import writer_lock
 from reprlearn.training.augmentations import recipe as make_recipe
 from reprlearn.training.backbones import build_backbone
-from reprlearn.training.checkpoint import ExportCallback
+from reprlearn.training.checkpoint import EpochCheckpoint, ExportCallback
 from reprlearn.training.data import ImageData, InMemoryImages, load_image_data, passthrough
 from reprlearn.training.methods import get_method
 from reprlearn.training.module import PretrainModule
 from reprlearn.training.monitor import PretrainMonitor, read_log
+from reprlearn.training.options import check_at_least, check_method_options
+from reprlearn.training.quiet import quiet_lightning
+from reprlearn.training.run_folder import RESUME_CKPT, prepare_run_folder, run_state
 
 PRECISION_ALIASES = {"fp32": "32-true", "bf16": "bf16-mixed", "fp16": "16-mixed"}
 
@@ -129,6 +134,8 @@ def pretrain(
     progress: bool = True,
     callbacks: list[L.Callback] | None = None,
     data: ImageData | None = None,
+    overwrite: bool = False,
+    options_label: str = "method_options",
 ) -> PretrainResult:
     """Pretrain ``backbone`` with ``method`` on the images of ``source``.
 
@@ -147,7 +154,7 @@ def pretrain(
             ``fp32|bf16|fp16`` or a Lightning precision string.
         seed: seeds everything (weights, split, sampler, augmentations).
         resume: continue from ``out/last.ckpt`` (exactly, even after kill -9: the interrupted
-            epoch is redone with the same randomness).
+            epoch is redone with the same randomness); a finished run trains on to ``epochs``.
         method_options: keyword options of the method (e.g. ``{"temperature": 0.2}``).
         recipe: augmentation recipe (default: :func:`default_recipe`).
         max_items: train on a seeded random subset of this size.
@@ -160,36 +167,80 @@ def pretrain(
         progress: show Lightning's progress bar.
         callbacks: extra Lightning callbacks.
         data: an already loaded :class:`ImageData` (skips loading ``source``).
+        overwrite: delete the run already in ``out`` first (only a run folder reprlearn
+            wrote; never the working directory, a parent or home).
+        options_label: how ``method_options`` are named in errors (``--set`` on the CLI).
+
+    The resumable ``out/last.ckpt`` is replaced atomically at every epoch end; the
+    exported encoder only once every epoch ran. ``out`` is locked while training
+    (:func:`reprlearn.outdir.writer_lock`).
 
     Returns:
         :class:`PretrainResult`.
 
     Raises:
-        ReprlearnError: ``out`` already holds a run and ``resume`` is False, or ``resume``
-            without a ``last.ckpt``.
+        ReprlearnError: a number out of range (``epochs`` < 1, ``batch_size`` < 1, ``lr``
+            <= 0, ...), an unknown or mistyped method option; ``out`` holds an unfinished
+            run (pass ``resume``) or a finished one (pass ``overwrite``); ``resume`` with
+            nothing to resume; another process writes ``out``.
+        StoreError: an unsafe (pickled objects) or unreadable ``last.ckpt``.
         DataError: unreadable source.
         ValueError: unknown method, backbone, recipe or optimizer.
+        KeyboardInterrupt: Ctrl-C; the last finished epoch's checkpoint stays resumable.
     """
     t0 = time.perf_counter()
-    out = Path(out)
-    ckpt = out / "last.ckpt"
-    if resume and not ckpt.exists():
-        raise ReprlearnError(f"{out}: nothing to resume (no last.ckpt); drop --resume to start")
-    if not resume and (ckpt.exists() or (out / "config.json").exists()):
-        raise ReprlearnError(
-            f"{out} already holds a run: pass --resume to continue it or a new --out"
-        )
+    check_numbers(epochs=epochs, batch_size=batch_size, lr=lr, max_items=max_items,
+                  num_nodes=num_nodes, image_size=image_size, knn_k=knn_k,
+                  weight_decay=weight_decay, warmup_epochs=warmup_epochs)  # fmt: skip
+    cls = get_method(method)  # validates the name before any work
+    method_options = check_method_options(cls, method_options, options_label)
+    out = prepare_run_folder(out, resume=resume, overwrite=overwrite, epochs=epochs)
+    with writer_lock(out):
+        if resume and run_state(out) == "finished":
+            (out / "config.json").unlink()  # training on: unfinished until the new last epoch
+        facts = _fit(
+            cls, source, out=out, backbone=backbone, epochs=epochs, batch_size=batch_size,
+            lr=lr, devices=devices, num_nodes=num_nodes, precision=precision, seed=seed,
+            resume=resume, method_options=method_options, recipe=recipe, max_items=max_items,
+            optimizer=optimizer, weight_decay=weight_decay, warmup_epochs=warmup_epochs,
+            accelerator=accelerator, source_options=source_options, image_size=image_size,
+            knn_k=knn_k, progress=progress, callbacks=callbacks, data=data,
+        )  # fmt: skip
+    history = read_log(out / "log.jsonl")
+    return PretrainResult(out, history, time.perf_counter() - t0, facts)
+
+
+def check_numbers(**values: float | None) -> None:
+    """Refuse out-of-range numeric options of :func:`pretrain` before any work.
+
+    Raises:
+        ReprlearnError: names the option (as on the CLI) and the valid range.
+    """
+    low = {"epochs": 1, "batch_size": 1, "max_items": 2, "num_nodes": 1, "image_size": 1,
+           "knn_k": 1, "weight_decay": 0, "warmup_epochs": 0}  # fmt: skip
+    for name, value in values.items():
+        flag = "--" + name.replace("_", "-")
+        if name == "lr":
+            check_at_least(flag, value, 0, strict=True)
+        else:
+            check_at_least(flag, value, low[name])
+
+
+def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
+         lr: float | None, devices, num_nodes: int, precision: str, seed: int, resume: bool,
+         method_options: dict[str, Any], recipe: str | None, max_items: int | None,
+         optimizer: str, weight_decay: float, warmup_epochs: float | None, accelerator: str,
+         source_options, image_size, knn_k, progress: bool, callbacks, data) -> dict[str, Any]:  # fmt: skip
+    """Load the data, build the method and train it (the body of :func:`pretrain`, run
+    under the writer lock of ``out``); returns the run facts."""
     L.seed_everything(seed, workers=True, verbose=False)
     data = data or load_image_data(source, max_items=max_items, seed=seed, image_size=image_size,
                                    source_options=source_options)  # fmt: skip
-    cls = get_method(method)  # validates the name before any work
     c, h, _ = data.input_shape
     mean, std = data.mean_std()
     net, feat_dim = build_backbone(backbone, c, h, mean, std)
-    model = cls(
-        backbone=net, feat_dim=feat_dim, input_shape=data.input_shape, **(method_options or {})
-    )
-    recipe = recipe or default_recipe(data.input_shape, method)
+    model = cls(backbone=net, feat_dim=feat_dim, input_shape=data.input_shape, **method_options)
+    recipe = recipe or default_recipe(data.input_shape, cls.name)
     batch_size = min(batch_size, len(data.train))
     if lr is None:
         lr = (1e-3 if optimizer == "adamw" else 0.3) * batch_size / 256
@@ -211,23 +262,39 @@ def pretrain(
     }  # fmt: skip
     k = knn_k or (200 if len(data.train) >= 10_000 else 20)
     run_callbacks = [
-        PretrainMonitor(data, out, k=k),
+        PretrainMonitor(data, out, k=k),  # log.jsonl first, then the checkpoint
+        EpochCheckpoint(out),
         ExportCallback(out, facts),
-        L.pytorch.callbacks.ModelCheckpoint(dirpath=out, save_last=True, save_top_k=0),
         *(callbacks or []),
     ]
     world = (int(devices) if str(devices).isdigit() else 1) * num_nodes
-    trainer = L.Trainer(
-        max_epochs=epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
-        strategy="ddp" if world > 1 else "auto", precision=resolve_precision(precision, accelerator),
-        callbacks=run_callbacks, logger=False, enable_progress_bar=progress,
-        enable_model_summary=False, deterministic="warn", default_root_dir=out,
-        num_sanity_val_steps=0, use_distributed_sampler=world > 1,
-    )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    trainer.fit(module, loader, ckpt_path=ckpt if resume else None, weights_only=True)
-    history = read_log(out / "log.jsonl")
-    return PretrainResult(out, history, time.perf_counter() - t0, facts)
+    with quiet_lightning():
+        trainer = L.Trainer(
+            max_epochs=epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+            strategy="ddp" if world > 1 else "auto",
+            precision=resolve_precision(precision, accelerator), callbacks=run_callbacks,
+            logger=False, enable_progress_bar=progress, enable_model_summary=False,
+            enable_checkpointing=False, deterministic="warn", default_root_dir=out,
+            num_sanity_val_steps=0, use_distributed_sampler=world > 1,
+        )  # fmt: skip
+        ckpt = out / RESUME_CKPT if resume else None
+        fit_interruptible(trainer, module, loader, ckpt)
+    return facts
+
+
+def fit_interruptible(trainer: L.Trainer, module, loader, ckpt: Path | None) -> None:
+    """``trainer.fit`` that lets Ctrl-C surface as ``KeyboardInterrupt`` (Lightning turns it
+    into ``SystemExit(1)`` and ignores SIGINT from then on; both are undone here)."""
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        trainer.fit(module, loader, ckpt_path=ckpt, weights_only=True)
+    except SystemExit:
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        with contextlib.suppress(ValueError, TypeError):  # not the main thread
+            signal.signal(signal.SIGINT, handler)
 
 
 def epochs_for_minutes(minutes: float, seconds_per_epoch: float) -> int:
