@@ -6,13 +6,27 @@ from typing import Annotated, Any
 
 import typer
 
-Source = Annotated[str, typer.Argument(help="digits, shapes, cifar10, hf:NAME, a file or a folder")]
-Format = Annotated[str, typer.Option(help="force the source format (auto guesses from the name)")]
+Source = Annotated[
+    str,
+    typer.Argument(
+        help="digits, shapes, cifar10, hf:NAME, a file or a folder (images: label = the "
+        "first-level subfolder; no subfolders = unlabelled)"
+    ),
+]
+Format = Annotated[
+    str,
+    typer.Option(
+        help="force the source format: auto (from the name, else the content), lines, csv, "
+        "tsv, jsonl, parquet, trec, sst2, senteval, imagefolder"
+    ),
+]
 TextColumn = Annotated[
     str | None, typer.Option(help="text column of a CSV/TSV/JSONL/Parquet table")
 ]
 LabelColumn = Annotated[str | None, typer.Option(help="label column of a table (default: label)")]
-Encoding = Annotated[str | None, typer.Option(help="text encoding (default utf-8; TREC latin-1)")]
+Encoding = Annotated[
+    str | None, typer.Option(help="text encoding (default: the BOM's, else utf-8; TREC latin-1)")
+]
 Split = Annotated[str | None, typer.Option(help="split of sources that have them (train/test)")]
 DataDir = Annotated[str | None, typer.Option(help="folder holding named datasets (cifar10/)")]
 FineLabels = Annotated[bool, typer.Option(help="TREC: the 50 fine labels")]
