@@ -313,3 +313,24 @@ def test_lsa_on_mr_held_out_only_in_one_space(shared_data, tmp_path):
     separate = embed(test, "lsa:128", tmp_path / "separate", progress=False)
     assert "--fitted-from" in same_space(a, separate)
     assert model.score(separate.to_numpy()[0], yb) < 0.6
+
+
+def test_weights_fingerprint_follows_the_weights_not_the_folder(tmp_path):
+    from reprlearn.encoders.fingerprint import weights_fingerprint
+
+    model = tmp_path / "model"
+    (model / "1_Pooling").mkdir(parents=True)
+    (model / "model.safetensors").write_bytes(b"weights v1")
+    (model / "1_Pooling" / "config.json").write_text("{}")
+    (model / "README.md").write_text("notes")
+    first = weights_fingerprint(f"st:{model}")
+    assert first is not None and weights_fingerprint(f"timm:local-dir:{model}") == first
+    (model / "README.md").write_text("other notes")  # not weights: same fingerprint
+    assert weights_fingerprint(f"st:{model}") == first
+    import shutil
+
+    shutil.copytree(model, tmp_path / "copy")  # a copied checkpoint is the same checkpoint
+    assert weights_fingerprint(f"hf:{tmp_path / 'copy'}") == first
+    (model / "model.safetensors").write_bytes(b"weights v2")
+    assert weights_fingerprint(f"st:{model}") != first
+    assert weights_fingerprint("pca:8") is None and weights_fingerprint("st:some/hub-id") is None

@@ -34,6 +34,7 @@ _EXPORTS = {
     "embed": "reprlearn.embed",
     "encode_items": "reprlearn.embed",
     "EmbeddingStore": "reprlearn.store",
+    "same_space": "reprlearn.store",
     "inspect": "reprlearn.analysis.inspect",
     "probe": "reprlearn.evaluation.probe",
     "sts": "reprlearn.evaluation.sts",

@@ -409,8 +409,9 @@ def encode_items(
     """Embed an in-memory list of items (PIL images or strings): float32 ``(n, dim)``.
 
     A fitted encoder that is not fitted yet is fitted on ``items`` first. Bad items raise
-    :class:`DataError` naming their position.
+    :class:`DataError` naming their position, as does a ``batch_size`` below 1.
     """
+    check_settings(batch_size, 1, 0, "raise")
     enc, _, _ = _prepare_encoder(encoder, device, precision)
     run = _Run(
         enc,

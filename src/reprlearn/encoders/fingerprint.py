@@ -51,6 +51,7 @@ def weights_location(encoder_name: str) -> Path | None:
     family, _, identifier = resolve_name(encoder_name.strip()).partition(":")
     if not identifier or family == "store":
         return None
+    identifier = identifier.removeprefix("local-dir:")  # timm's and open_clip's spelling
     try:
         path = Path(identifier).expanduser()
         return path if path.exists() else None
