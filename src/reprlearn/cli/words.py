@@ -47,7 +47,9 @@ def _kv_table(title: str, rows: dict) -> None:
 def train(
     source: o.Source,
     out: Out,
-    method: Annotated[str, typer.Option(help="word2vec or fasttext")] = "word2vec",
+    method: Annotated[
+        str, typer.Option(help="word2vec, fasttext, or bag (supervised lookup table + classifier)")
+    ] = "word2vec",
     sg: Annotated[bool, typer.Option("--sg/--cbow", help="skip-gram or CBOW")] = False,
     dim: Annotated[int, typer.Option(help="vector size")] = 100,
     window: Annotated[int, typer.Option(help="context window (words each side)")] = 5,
@@ -55,15 +57,31 @@ def train(
     epochs: Annotated[int, typer.Option(help="passes over the corpus")] = 5,
     format: o.Format = "auto",
     text_column: o.TextColumn = None,
+    label_column: o.LabelColumn = None,
     encoding: o.Encoding = None,
     overwrite: Overwrite = False,
     json_: o.Json = False,
 ) -> None:
     """Train word2vec or fastText (gensim) on SOURCE (a text file/folder, or a folder of
-    them such as ../shared/data/senteval) and save the vectors to OUT."""
+    them such as ../shared/data/senteval) and save the vectors to OUT. --method bag trains
+    an nn.EmbeddingBag + linear classifier on a labelled SOURCE (use it as bag:OUT)."""
     from reprlearn.words.train import train_word_vectors
 
     o.quiet_datasets()
+    if method == "bag":
+        _train_bag(
+            source,
+            out,
+            dim,
+            epochs,
+            min_count,
+            overwrite,
+            json_,
+            o.data_options(
+                format=format, text_column=text_column, label_column=label_column, encoding=encoding
+            ),
+        )
+        return
     manifest = train_word_vectors(
         source, out, method=method, sg=sg, dim=dim, window=window, min_count=min_count,
         epochs=epochs, overwrite=overwrite, progress=not json_,
@@ -75,6 +93,38 @@ def train(
     _kv_table(f"{method} vectors -> {out}", {
         "sentences": corpus["sentences"], "tokens": corpus["tokens"], "distinct words": corpus["types"],
         "vocabulary (min-count)": manifest["vocab_size"], "dim": manifest["dim"], "seconds": manifest["seconds"],
+    })  # fmt: skip
+
+
+def _train_bag(source, out, dim, epochs, min_count, overwrite, json_, data_options) -> None:
+    from reprlearn.data import load_dataset
+    from reprlearn.errors import DataError
+    from reprlearn.words.bag import train_bag_classifier
+
+    ds = load_dataset(source, **data_options)
+    if "label" not in ds.column_names:
+        raise DataError(f"{source}: --method bag needs labels; pass --label-column NAME")
+    names = ds.features["label"].names
+    manifest = train_bag_classifier(
+        list(ds["text"]),
+        list(ds["label"]),
+        names,
+        out,
+        dim=dim,
+        epochs=epochs,
+        min_count=min_count,
+        overwrite=overwrite,
+        progress=not json_,
+    )
+    if _print(manifest, json_):
+        return
+    mem = manifest["memory"]
+    _kv_table(f"bag lookup table -> {out} (use it as bag:{out})", {
+        "vocabulary": manifest["vocab_size"], "dim": manifest["dim"],
+        "held-out accuracy (20%)": manifest["heldout_accuracy"],
+        "one-hot input, bytes/item": mem["onehot_float32_bytes_per_item"],
+        "dense input, bytes/item": mem["dense_float32_bytes_per_item"],
+        "lookup table, bytes": mem["lookup_table_bytes"], "seconds": manifest["seconds"],
     })  # fmt: skip
 
 

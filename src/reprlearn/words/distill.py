@@ -24,8 +24,9 @@ def resolve_model_folder(model: str) -> str:
     Raises:
         ReprlearnError: not a local folder (hub ids cannot be distilled offline here).
     """
-    from reprlearn.encoders.registry import resolve_name
+    from reprlearn.encoders.registry import families, resolve_name
 
+    families()  # registers the aliases (minilm)
     full = resolve_name(model)
     path = full.split(":", 1)[1] if full.startswith(("st:", "hf:")) else full
     if not Path(path).is_dir():
