@@ -71,3 +71,19 @@ class RunLogger(L.Callback):
             self.best_loss = float("inf") if loss is None else loss
             self.best_epoch = epoch
             self.export(epoch)
+
+
+class EpochCheckpoint(L.Callback):
+    """Saves Lightning's resume checkpoint ``folder/name.ckpt`` after every training epoch
+    (atomically: a temp file renamed into place), so a ``kill -9`` loses at most the epoch
+    in progress. (Lightning's ``ModelCheckpoint(save_top_k=0, save_last=True)`` only
+    writes ``last.ckpt`` at the end of training since 2.5.)"""
+
+    def __init__(self, folder: Path, name: str = "last") -> None:
+        self.path = Path(folder) / f"{name}.ckpt"
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        trainer.save_checkpoint(tmp)
+        if trainer.is_global_zero:
+            tmp.replace(self.path)

@@ -28,7 +28,7 @@ import torch
 from safetensors.torch import load_file, load_model
 
 from reprlearn.adapt.blocks import count_parameters
-from reprlearn.adapt.callbacks import RunLogger, read_log
+from reprlearn.adapt.callbacks import EpochCheckpoint, RunLogger, read_log
 from reprlearn.adapt.cka import linear_cka
 from reprlearn.adapt.classifier import (
     FinetuneModel,
@@ -164,8 +164,7 @@ def _fit(job: _Job, model: FinetuneModel, trainable: Trainable | None, data, *, 
                             label_smoothing=o["label_smoothing"])  # fmt: skip
     train_loader, val_loader = _loaders(job, *data)
     logger = RunLogger(job.out, stage, export)
-    last = L.pytorch.callbacks.ModelCheckpoint(dirpath=job.out, save_last=True, save_top_k=0)
-    last.CHECKPOINT_NAME_LAST = ckpt_name
+    last = EpochCheckpoint(job.out, ckpt_name)
     callbacks: list[L.Callback] = [logger, last]
     patience = max(o["patience"], 10) if stage == "lp" else o["patience"]
     if val_loader is not None and patience:
