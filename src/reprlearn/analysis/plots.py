@@ -1,7 +1,9 @@
 """PNG figures of an embedding space: a cosine-similarity heatmap and a 2-D map.
 
 Drawn with matplotlib's object API (``Figure`` + Agg canvas), so no pyplot state and no
-display are needed. 150 dpi. Both functions save to ``path`` and return it.
+display are needed. 150 dpi, saved with a tight bounding box so no label is clipped at
+the figure's edges. Both functions save to ``path`` and return it. The confusion matrix,
+its most confused pairs and per-class accuracy live in :mod:`reprlearn.analysis.confusion`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from PIL import Image
@@ -19,6 +22,8 @@ from PIL import Image
 DPI = 150
 TEXT_CHARS = 30
 THUMB_PX = 48
+LEGEND_MAX = 20  # classes with a legend; above, names of a few centroids only
+NAMED_MAX = 12  # most class names written on a map with more than LEGEND_MAX classes
 
 
 def shorten(text: str, width: int = TEXT_CHARS) -> str:
@@ -79,8 +84,13 @@ def similarity_heatmap(
     bar = fig.colorbar(image, cax=cax)
     bar.set_label("cosine similarity (white = mean of all pairs shown)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    """Save with a tight bounding box: every tick label and title inside the PNG."""
     path = Path(path)
-    fig.savefig(path, dpi=DPI)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     return path
 
 
@@ -94,72 +104,103 @@ def projection_scatter(
     axis_labels: tuple[str, str] = ("1", "2"),
     seed: int = 0,
 ) -> Path:
-    """Scatter ``points2d`` ``(m, 2)`` coloured by label, with a legend and class names.
+    """Scatter ``points2d`` ``(m, 2)`` coloured by label and save it to ``path``.
 
-    Points are drawn in a seeded random order (no class hides the others); each class
-    name is also written at its median point. Up to 20 classes get a legend; more
-    classes are coloured on a continuous map with names only. Without labels all points
-    share one colour.
+    See :func:`projection_figure` for what is drawn. Returns ``path`` as a Path.
+    """
+    fig = projection_figure(
+        points2d, y, label_names, title=title, axis_labels=axis_labels, seed=seed
+    )
+    return _save(fig, path)
+
+
+def projection_figure(
+    points2d: np.ndarray,
+    y: np.ndarray | None,
+    label_names: Sequence[str] | None,
+    *,
+    title: str = "2-D map",
+    axis_labels: tuple[str, str] = ("1", "2"),
+    seed: int = 0,
+) -> Figure:
+    """The 2-D map: ``points2d`` ``(m, 2)`` coloured by label, readable at any class count.
+
+    Points are drawn in a seeded random order (no class hides the others). Up to
+    :data:`LEGEND_MAX` classes get a legend and their names at their median points; above,
+    a continuous colour map and the names of at most :data:`NAMED_MAX` classes (the
+    largest) at their medians. A name that would overlap an earlier one or leave the axes
+    is not written, so no text ever overlaps (the full coordinates are in ``map.csv``).
+    Without labels all points share one colour.
 
     Args:
         points2d: coordinates ``(m, 2)``.
         y: integer labels ``(m,)`` or None.
         label_names: class names, index = label id (default: the label ids).
-        path: where to write the PNG.
         title, axis_labels: figure title and axis names.
         seed: seed of the drawing order.
 
     Returns:
-        ``path`` as a :class:`~pathlib.Path`.
+        the matplotlib :class:`~matplotlib.figure.Figure` (Agg canvas attached).
     """
     m = len(points2d)
     fig = Figure(figsize=(7.5, 6.0))
+    FigureCanvasAgg(fig)
     ax = fig.add_axes((0.09, 0.09, 0.66, 0.82))
     order = np.random.default_rng(seed).permutation(m)
     size = float(np.clip(12000 / max(m, 1), 2, 40))
     if y is None:
         ax.scatter(*points2d[order].T, s=size, c="#3b6ea8", alpha=0.6, linewidths=0)
-    else:
-        _scatter_classes(ax, fig, points2d, np.asarray(y), label_names, order, size)
     ax.set_title(title, fontsize=11, loc="left")
     ax.set_xlabel(axis_labels[0], fontsize=9)
     ax.set_ylabel(axis_labels[1], fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.2)
-    path = Path(path)
-    fig.savefig(path, dpi=DPI)
-    return path
+    if y is not None:
+        _scatter_classes(ax, fig, points2d, np.asarray(y), label_names, order, size)
+    return fig
 
 
 def _scatter_classes(ax, fig, points, y, label_names, order, size) -> None:
-    classes = np.unique(y)
+    classes, counts = np.unique(y, return_counts=True)
     names = [str(label_names[c]) if label_names is not None else str(c) for c in classes]
     palette = _palette(int(classes.max()) + 1)
     ax.scatter(*points[order].T, s=size, c=palette[y[order]], alpha=0.7, linewidths=0)
-    for c, name in zip(classes, names, strict=True):
-        centre = np.median(points[y == c], axis=0)
-        ax.text(
-            *centre,
-            name,
-            fontsize=9,
-            weight="bold",
-            ha="center",
-            va="center",
-            color=palette[c] * 0.7,
-            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
-        )
-    if len(classes) <= 20:
+    many = len(classes) > LEGEND_MAX
+    ranked = np.argsort(-counts, kind="stable") if many else np.arange(len(classes))
+    written = _class_names(ax, fig, points, y, classes[ranked], [names[i] for i in ranked],
+                           palette, NAMED_MAX if many else len(classes))  # fmt: skip
+    if not many:
         handles = [ax.scatter([], [], s=30, color=palette[c]) for c in classes]
-        fig.legend(
-            handles,
-            names,
-            loc="center left",
-            bbox_to_anchor=(0.77, 0.5),
-            fontsize=8,
-            frameon=False,
-            title="label",
-            title_fontsize=9,
-        )
+        fig.legend(handles, names, loc="center left", bbox_to_anchor=(0.77, 0.5), fontsize=8,
+                   frameon=False, title="label", title_fontsize=9)  # fmt: skip
+    else:
+        fig.text(0.77, 0.5, f"{len(classes)} classes: colours run\nthrough a continuous map;\n"
+                 f"names of {written} of the\nlargest at their centres\n(all points: map.csv)",
+                 fontsize=8, va="center", color="0.3")  # fmt: skip
+
+
+def _class_names(ax, fig, points, y, classes, names, palette, limit: int) -> int:
+    """Write up to ``limit`` class names at their median points, skipping any that would
+    overlap a written one or leave the axes; returns how many were written."""
+    ax.set_xlim(ax.get_xlim())  # settle the autoscaled limits before measuring text
+    ax.set_ylim(ax.get_ylim())
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    placed: list = []
+    for c, name in zip(classes, names, strict=True):
+        if len(placed) >= limit:
+            break
+        text = ax.text(*np.median(points[y == c], axis=0), shorten(name, 24), fontsize=8,
+                       weight="bold", ha="center", va="center", color=palette[c] * 0.7,
+                       path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])  # fmt: skip
+        box = text.get_window_extent(renderer).expanded(1.05, 1.15)
+        fits = (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
+                and box.y1 <= inside.y1)  # fmt: skip
+        if not fits or any(box.overlaps(other) for other in placed):
+            text.remove()
+            continue
+        placed.append(box)
+    return len(placed)
 
 
 def _palette(k: int) -> np.ndarray:
