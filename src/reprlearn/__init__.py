@@ -54,6 +54,7 @@ _EXPORTS = {
     "find_duplicates": "reprlearn.search.duplicates",
     "find_leakage": "reprlearn.search.leakage",
     "export_tensorboard": "reprlearn.explore.tensorboard",
+    "explore": "reprlearn.explore.launch",
 }
 
 __all__ = sorted(_EXPORTS)

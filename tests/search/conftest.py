@@ -52,3 +52,13 @@ def text_store(tmp_path_factory, reviews_dir) -> Path:
     ds = reprlearn.load_dataset(str(reviews_dir))
     reprlearn.embed(ds, "tfidf", out=out, progress=False)
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_faiss_thread():
+    """One OpenMP thread: FAISS's spinning threads crawl on a busy 2-core CI machine."""
+    faiss = pytest.importorskip("faiss", reason="pip install reprlearn[search]")
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    yield
+    faiss.omp_set_num_threads(before)

@@ -303,6 +303,8 @@ def build_index(
         index = faiss.index_factory(dim, factory, faiss_metric(metric))
         if chosen == "hnsw":
             faiss.downcast_index(index).hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        if chosen == "ivf-pq":  # polysemous codes are unused here and cost minutes to train
+            faiss.downcast_index(faiss.extract_index_ivf(index)).do_polysemous_training = False
         if not index.is_trained:
             wanted = min(n, max(256 * 39, 50 * ivf_lists(n)), 100_000)
             pool = np.setdiff1d(np.arange(n), held)
