@@ -135,3 +135,15 @@ def test_knn_k_fits_a_small_training_part_and_says_so(texts, tmp_path):
     result = compare(str(texts), ["tfidf"], tmp_path / "r", protocols="knn", progress=False)
     assert result.ranking[0].knn["k"] == 9  # 12 items, 80% = 9 < 20
     assert "kNN uses k=9: the training part has fewer than 20 items" in result.notes
+
+
+def test_the_advised_overwrite_exists_and_replaces_a_report_of_another_source(tmp_path):
+    """Issue 14: compare's message advised --overwrite, which compare did not have."""
+    out = tmp_path / "r"
+    args = ["compare", "--encoders", "pca:4", "--protocols", "linear", "--out", str(out)]
+    assert runner.invoke(app, [*args, "--json"]).exit_code == 0
+    res = runner.invoke(app, ["compare", "shapes:200", *args[1:]])  # another source, same out
+    assert res.exit_code == 2 and "--overwrite" in res.output, res.output
+    res = runner.invoke(app, ["compare", "shapes:200", *args[1:], "--overwrite", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["source"] == "shapes:200"

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from reprlearn.analysis.confusion import confusion_report
 from reprlearn.analysis.inspect import inspect
 from reprlearn.data import load_dataset, require_labels
 from reprlearn.embed import embed
@@ -112,7 +113,9 @@ def _evaluate(
     with log(name, "inspect"):
         seen = inspect(store, enc_dir, sample=plan.sample, projection=plan.projection,
                        seed=plan.seed)  # fmt: skip
-    files = {Path(k).stem: str(Path(v).relative_to(root)) for k, v in seen.files.items()}
+    # PNGs by stem ("map"), other files by name ("map.csv"): the two must not collide
+    files = {(Path(k).stem if k.endswith(".png") else k): str(Path(v).relative_to(root))
+             for k, v in seen.files.items()}  # fmt: skip
     for key, path in generative_pictures(name, source, enc_dir).items():
         files[key] = str(path.relative_to(root))
     probes = [p for p in plan.protocols if p in PROBES]
@@ -120,9 +123,12 @@ def _evaluate(
                    k=plan.k, stage=lambda p: log(name, p))  # fmt: skip
     protocols = result.to_dict()["protocols"]
     linear = result.results.get("linear")
+    confusion = None
     if linear is not None and linear.confusion is not None:
-        path = confusion_matrix_png(linear.confusion, store.label_names, enc_dir / "confusion.png")
-        files["confusion"] = str(path.relative_to(root))
+        # colour bar, full matrix as CSV, most confused pairs and per-class accuracy
+        confusion = confusion_report(linear.confusion, store.label_names, enc_dir)
+        for key, path in confusion["files"].items():
+            files["confusion" if key == "confusion.png" else key] = str(Path(path).relative_to(root))
     le = None
     if "label-efficiency" in plan.protocols:
         with log(name, "label-efficiency"):

@@ -74,6 +74,7 @@ def _encoder_section(enc: dict[str, Any], out: Path) -> str:
             f'<div class="card"><b>linear probe confusion matrix</b>{_img(files["confusion"], "confusion")}</div>'
         )
     parts.append("</div>")
+    parts += _confusion_tables(files)
     neighbours = enc.get("neighbor_examples", [])
     if neighbours:
         parts.append(
@@ -89,14 +90,48 @@ def _encoder_section(enc: dict[str, Any], out: Path) -> str:
     return "\n".join(parts)
 
 
+def _confusion_tables(files: dict[str, Path], shown: int = 15) -> list[str]:
+    """Above 20 classes (where the matrix image is unreadable): the most confused pairs
+    and the worst per-class accuracies, from the CSVs of
+    :func:`reprlearn.analysis.confusion.confusion_report`."""
+    import csv
+
+    from reprlearn.analysis.confusion import MANY_CLASSES
+
+    pairs, accuracy = files.get("confused_pairs.csv"), files.get("per_class_accuracy.csv")
+    if not (pairs and accuracy and pairs.is_file() and accuracy.is_file()):
+        return []
+    with open(accuracy, newline="", encoding="utf-8") as f:
+        classes = list(csv.DictReader(f))
+    if len(classes) <= MANY_CLASSES:
+        return []
+    with open(pairs, newline="", encoding="utf-8") as f:
+        confused = list(csv.DictReader(f))[:shown]
+    return [
+        f"<p><b>most confused pairs</b> (linear probe, test items; all {len(classes)} "
+        "classes in confusion.csv)</p>",
+        _table(["true", "predicted", "count", "share of true"],
+               [[r["true"], r["predicted"], r["count"], r["share_of_true"]] for r in confused]),
+        f"<p><b>per-class accuracy, worst {min(shown, len(classes))} of {len(classes)}</b></p>",
+        _table(["class", "accuracy", "correct", "items"],
+               [[r["class"], r["accuracy"], r["correct"], r["support"]] for r in classes[:shown]]),
+    ]  # fmt: skip
+
+
 def _num(value: Any, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
 def _sources(result: dict[str, Any]) -> str:
+    """``"train_5500.label (train, 5,452 items) → TREC_10.label (test, 500 items)"``."""
+    source = f"{Path(str(result['source'])).name or result['source']}"
     if result.get("test"):
-        return f"{result['source']} (train) \u2192 {result['test']} (test, {result.get('n_test') or 0:,} items)"
-    return str(result["source"])
+        test = Path(str(result["test"])).name or result["test"]
+        return (
+            f"{source} (train, {result['n_items']:,} items) \u2192 {test} "
+            f"(test, {result.get('n_test') or 0:,} items)"
+        )
+    return f"{source}: {result['n_items']:,} items"
 
 
 def _split_words(result: dict[str, Any]) -> str:
@@ -152,7 +187,7 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
         "eff. rank",
         "LogME",
         "items/s",
-        "seconds",
+        "eval s",
     ]
     rows = [
         [
@@ -165,22 +200,22 @@ def write_html(result: dict[str, Any], out: str | Path, path: str | Path | None 
             f"{e['effective_rank']:.1f}",
             _num(e.get("logme"), ".3f"),
             f"{e['items_per_s']:,.0f}" if e.get("items_per_s") else "cached",
-            _num(e.get("seconds"), ",.1f"),
+            _num(e.get("eval_seconds"), ",.1f"),
         ]
         for i, e in enumerate(ranking)
     ]
     body = [
         "<h1>Which representation makes this task easy?</h1>",
-        f'<div class="sub">{html.escape(_sources(result))}: {result["n_items"]:,} items, '
-        f"{result['n_classes']} classes &middot; {len(ranking)} encoders &middot; "
-        f"{html.escape(result.get('protocol_note', ''))}</div>",
+        f'<div class="sub">{html.escape(_sources(result))} &middot; '
+        f"{result['n_classes']} classes &middot; {len(ranking)} encoders</div>",
         f'<div class="conclusion">{html.escape(result["conclusion"])}</div>',
         "<h2>Ranking</h2>",
         _table(headers, rows, best_first=True),
         f'<p class="small">{html.escape(_split_words(result))} linear acc: standardised features + logistic regression; &plusmn; = half-width '
         "of the 95% bootstrap interval over the test items; kNN: cosine, k=20, temperature-weighted votes (DINO); NMI: k-means with k = number of "
         "classes; eff. rank: RankMe; LogME: label evidence without training (higher is better); "
-        "&mdash;: protocol not run (--protocols); seconds: inspection and evaluation time. Ties "
+        "&mdash;: protocol not run (--protocols); eval s: seconds of inspection and evaluation "
+        "(embedding not counted; results.json has every stage's seconds). Ties "
         "between the top two are judged by McNemar's exact test on the same test items.</p>",
     ]
     body += _label_efficiency_section(result, out)

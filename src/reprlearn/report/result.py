@@ -87,7 +87,8 @@ class EncoderReport:
             "neighbor_agreement": self.neighbor_agreement,
             "neighbor_examples": self.neighbor_examples,
             "items_per_s": self.items_per_s,
-            "seconds": sum(self.seconds.values()),
+            "embed_seconds": round(sum(v for k, v in self.seconds.items() if _embedding(k)), 3),
+            "eval_seconds": round(sum(v for k, v in self.seconds.items() if not _embedding(k)), 3),
             "label_efficiency_text": [
                 f"{100 * a['value']:.1f} ± {100 * (a['std'] or 0):.1f}" for a in le["accuracy"]
             ]
@@ -95,6 +96,10 @@ class EncoderReport:
             else [],
             "files": self.files,
         }
+
+
+def _embedding(stage: str) -> bool:
+    return stage.startswith("embed")
 
 
 def _pm(score: dict[str, Any] | None) -> str:
@@ -192,7 +197,6 @@ class CompareResult:
                 table.add_column(col, justify="right")
         for i, r in enumerate(self.ranking):
             row = r.row(self.budgets)
-            evaluation = sum(v for k, v in r.seconds.items() if not k.startswith("embed"))
             table.add_row(
                 str(i + 1),
                 escape(r.encoder),
@@ -203,7 +207,7 @@ class CompareResult:
                 f"{row['effective_rank']:.1f}",
                 _num(r.logme, ".3f"),
                 f"{r.items_per_s:,.0f}" if r.items_per_s else "cached",
-                f"{evaluation:,.1f}",
+                f"{row['eval_seconds']:,.1f}",
                 style="bold green" if i == 0 else None,
             )
         return table
