@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import datasets
 import numpy as np
 import pytest
@@ -217,3 +219,43 @@ def test_text_and_label_columns_named_text_and_label_the_other_way_round(tmp_pat
     with pytest.raises(DataError, match="both name 'text'"):
         load_dataset(str(path), label_column="text")  # was KeyError: exists 2 times
     assert "label" not in load_dataset(str(path), text_column="label").column_names
+
+
+def test_semicolon_csv_from_a_european_spreadsheet(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("text;label\nbonjour, le monde;fr\nhallo welt;de\n")
+    ds = load_dataset(str(path))  # was: no column 'text'; columns are ['text;label']
+    assert ds["text"] == ["bonjour, le monde", "hallo welt"]
+    assert ds.features["label"].names == ["de", "fr"]
+
+
+def test_tsv_named_csv(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("text\tlabel\nhello, world\ta\n")
+    assert load_dataset(str(path))["text"] == ["hello, world"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "what"),
+    [
+        ("book.xlsx", b"PK\x03\x04rest", "ZIP archive"),
+        ("data.csv.gz", b"\x1f\x8b\x08\x00rest", "gzip-compressed"),
+        ("paper.pdf", b"%PDF-1.7 rest", "PDF document"),
+        ("book.csv", b"PK\x03\x04rest", "ZIP archive"),
+    ],
+)
+def test_binary_files_are_named_not_mis_decoded(tmp_path, name, data, what):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(DataError, match=rf"{re.escape(name)}: .*{what}.*, not text or a table"):
+        load_dataset(str(path))  # was: not valid utf-8 ... try --encoding latin-1
+
+
+def test_folder_mixing_images_and_text_files_is_named(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "a.png")
+    for name in ("notes.txt", "more.txt"):
+        (tmp_path / name).write_text("some text\n")
+    with pytest.raises(DataError, match=r"holds 1 images \(e.g. a.png\) and 2 other files"):
+        load_dataset(str(tmp_path))  # was: a.png not valid utf-8

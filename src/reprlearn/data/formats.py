@@ -58,6 +58,15 @@ IMAGE_SUFFIXES = frozenset(
     ]
 )
 _SNIFF_BYTES = 64 * 1024
+# binary files users pass by mistake: (magic bytes, what it is, the fix)
+BINARY_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)", "export or unzip it to CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls)", "export it as CSV (UTF-8)"),
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip)"),
+    (b"BZh", "a bzip2-compressed file", "decompress it first (bunzip2)"),
+    (b"\xfd7zXZ", "an xz-compressed file", "decompress it first (unxz)"),
+    (b"%PDF", "a PDF document", "extract its text to a .txt or .csv file"),
+)
 
 
 def check_format(fmt: str) -> str:
@@ -74,6 +83,19 @@ def check_format(fmt: str) -> str:
 def is_image_file(path: Path) -> bool:
     """True for a file whose extension is an image format PIL reads."""
     return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def check_not_binary(path: Path) -> None:
+    """Raise for a binary file read as text (Excel, archives, PDF), naming what it is.
+
+    Raises:
+        DataError: the file starts with a known binary signature; says how to convert it.
+    """
+    with open(path, "rb") as f:
+        head = f.read(8)
+    for magic, what, fix in BINARY_MAGIC:
+        if head.startswith(magic):
+            raise DataError(f"{path}: {what}, not text or a table; {fix} and pass that file")
 
 
 def guess_file_format(path: Path) -> str:
@@ -116,7 +138,18 @@ def sniff_format(path: Path) -> str:
 
 
 def folder_has_images(children: list[Path]) -> bool:
-    """True when the top-level files of a folder are mostly images (a flat image folder)."""
+    """True when the top-level files of a folder are mostly images (a flat image folder).
+
+    Raises:
+        DataError: images and as many or more other files side by side (say which to use).
+    """
     files = [p for p in children if p.is_file()]
-    images = sum(is_image_file(p) for p in files)
-    return images > 0 and images >= len(files) / 2
+    images = [p for p in files if is_image_file(p)]
+    if images and len(images) <= len(files) / 2:
+        others = [p.name for p in files if not is_image_file(p)]
+        raise DataError(
+            f"{files[0].parent}: holds {len(images)} images (e.g. {images[0].name}) and "
+            f"{len(others)} other files (e.g. {others[0]}); put the images in a folder of "
+            "their own (one subfolder per class for labels), or the text files in another"
+        )
+    return bool(images)

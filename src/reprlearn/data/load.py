@@ -23,6 +23,7 @@ from reprlearn.data.formats import (
     FORMATS,
     TABLE_FORMATS,
     check_format,
+    check_not_binary,
     folder_has_images,
     guess_file_format,
 )
@@ -191,6 +192,8 @@ def _no_columns(ds, source, text_column, label_column) -> datasets.Dataset:
 
 def _load_file(path, fmt, text_column, label_column, encoding, fine):
     fmt = guess_file_format(path) if fmt == "auto" else fmt
+    if fmt != "parquet":
+        check_not_binary(path)  # an Excel workbook or archive is named, not mis-decoded
     if fmt == "parquet" and text_column is None:
         import pyarrow.parquet as pq
 

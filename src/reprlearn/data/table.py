@@ -22,6 +22,7 @@ from reprlearn.data.encoding import read_text, resolve_encoding
 from reprlearn.errors import DataError
 
 SEPARATORS = {"csv": ",", "tsv": "\t"}
+SEPARATOR_NAMES = {",": "commas", "\t": "a tab", ";": "semicolons"}
 _COLUMNS_KEY = "reprlearn_columns"
 
 
@@ -112,7 +113,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None):
     """Check and read a CSV/TSV: every row has the header's number of fields."""
     encoding = resolve_encoding(path, encoding)
     content = read_text(path, encoding)
-    sep = SEPARATORS[fmt]
+    sep = _separator(content, SEPARATORS[fmt])
     reader = csv.reader(content.splitlines(keepends=True), delimiter=sep)
     header: list[str] | None = None
     lines: list[int] = []
@@ -128,7 +129,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None):
                 raise DataError(
                     f"{_where(path, reader.line_num)}: row has {len(row)} fields, the header "
                     f"has {len(header)} ({', '.join(header)}); quote cells that contain "
-                    f"{'a tab' if sep == chr(9) else 'commas'} or fix the row"
+                    f"{SEPARATOR_NAMES[sep]} or fix the row"
                     + (
                         "; is this a TSV? pass --format tsv"
                         if sep == "," and "\t" in row[0]
@@ -153,6 +154,17 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None):
         "na_values": [""],
     }
     return _build(path, "csv", kwargs), lines
+
+
+def _separator(content: str, sep: str) -> str:
+    """``sep``, or ``;`` / tab when the header holds no ``sep`` but one of those (the
+    CSV of a European-locale spreadsheet, a TSV named ``.csv``)."""
+    first = next((line for line in content.splitlines() if line.strip()), "")
+    if sep == "," and "," not in first:
+        for other in (";", "\t"):
+            if other in first:
+                return other
+    return sep
 
 
 def _check_header(path: Path, header: list[str], fmt: str) -> None:
