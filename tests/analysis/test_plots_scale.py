@@ -108,3 +108,15 @@ def test_confusion_report_files_and_colour_bar(tmp_path):
     assert _edge_is_blank(tmp_path / "confusion.png")
     image = Image.open(tmp_path / "confusion.png")
     assert image.width > image.height  # the colour bar beside the square matrix
+
+
+def test_report_shows_the_tables_above_20_classes(tmp_path):
+    from reprlearn.report.html import _confusion_tables
+
+    files = {k: tmp_path / k for k in confusion_report(_confusion77(), CLASSES, tmp_path)["files"]}
+    html = "\n".join(_confusion_tables(files))
+    assert "most confused pairs" in html and "per-class accuracy, worst 15 of 77" in html
+    assert html.index(CLASSES[3]) < html.index(CLASSES[10])  # 17 confusions before 9
+    small = confusion_report(np.eye(5, dtype=int) * 4, None, tmp_path / "five" if
+                             (tmp_path / "five").mkdir() is None else tmp_path)  # fmt: skip
+    assert not _confusion_tables({k: tmp_path / "five" / k for k in small["files"]})

@@ -148,7 +148,7 @@ def confusion_png(
     fig = Figure(figsize=(side + 2.2, side + 1.2))
     ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest")
-    font = 8.0 if k <= 20 else float(np.clip(200 / k, 4, 8))
+    font = 8.0 if k <= 20 else float(np.clip(240 / k, 5, 8))
     ax.set_xticks(range(k), names, rotation=90, fontsize=font)
     ax.set_yticks(range(k), names, fontsize=font)
     ax.set_xlabel("predicted class", fontsize=9)

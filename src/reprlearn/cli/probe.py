@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from reprlearn.cli.app import app, console, fail
 from reprlearn.errors import ReprlearnError
@@ -66,7 +67,7 @@ def probe_command(
     for table in tables:
         console.print(table)
     if out is not None:
-        console.print(f"wrote {out / 'probe.json'}")
+        console.print(f"wrote {escape(str(out / 'probe.json'))}")
 
 
 def _run(store, protocol, test, samples_per_label, experiments, k, C, folds, seed, device, factors):
@@ -97,6 +98,7 @@ def _write(out: Path, payload: dict, result) -> None:
     (out / "probe.json").write_text(json.dumps(payload, indent=1))
     linear = result.results.get("linear") if result is not None else None
     if linear is not None and linear.confusion is not None:
-        from reprlearn.evaluation.linear_probe import confusion_matrix_png
+        from reprlearn.analysis.confusion import confusion_report
 
-        confusion_matrix_png(linear.confusion, result.label_names, out / "confusion.png")
+        # confusion.png (colour bar), confusion.csv, confused_pairs.csv, per_class_accuracy.csv
+        confusion_report(linear.confusion, result.label_names, out)
