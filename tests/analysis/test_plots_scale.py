@@ -117,6 +117,7 @@ def test_report_shows_the_tables_above_20_classes(tmp_path):
     html = "\n".join(_confusion_tables(files))
     assert "most confused pairs" in html and "per-class accuracy, worst 15 of 77" in html
     assert html.index(CLASSES[3]) < html.index(CLASSES[10])  # 17 confusions before 9
-    small = confusion_report(np.eye(5, dtype=int) * 4, None, tmp_path / "five" if
-                             (tmp_path / "five").mkdir() is None else tmp_path)  # fmt: skip
-    assert not _confusion_tables({k: tmp_path / "five" / k for k in small["files"]})
+    five = tmp_path / "five"
+    five.mkdir()
+    small = confusion_report(np.eye(5, dtype=int) * 4, None, five)
+    assert not _confusion_tables({k: five / k for k in small["files"]})  # 5 classes: image only
