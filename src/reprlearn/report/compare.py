@@ -41,7 +41,6 @@ from reprlearn.encoders import load_encoder
 from reprlearn.encoders.base import Encoder
 from reprlearn.encoders.registry import has_pretrained_weights
 from reprlearn.evaluation.label_efficiency import label_efficiency
-from reprlearn.evaluation.linear_probe import confusion_matrix_png
 from reprlearn.evaluation.mteb import holdout_indices
 from reprlearn.evaluation.probe import TEST_FRACTION, probe
 from reprlearn.outdir import prepare_out_dir, writer_lock
@@ -128,7 +127,9 @@ def _evaluate(
         # colour bar, full matrix as CSV, most confused pairs and per-class accuracy
         confusion = confusion_report(linear.confusion, store.label_names, enc_dir)
         for key, path in confusion["files"].items():
-            files["confusion" if key == "confusion.png" else key] = str(Path(path).relative_to(root))
+            files["confusion" if key == "confusion.png" else key] = str(
+                Path(path).relative_to(root)
+            )
     le = None
     if "label-efficiency" in plan.protocols:
         with log(name, "label-efficiency"):
@@ -383,7 +384,8 @@ _CSV_FIELDS = (
     "geometry_status",
     "neighbor_agreement",
     "items_per_s",
-    "seconds",
+    "embed_seconds",
+    "eval_seconds",
 )
 
 
