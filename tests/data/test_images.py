@@ -136,3 +136,14 @@ def test_image_parquet_with_a_missing_label_names_the_row(tmp_path):
     _image_parquet(tmp_path / "x.parquet", [0, None, 1])
     with pytest.raises(DataError, match=r"x.parquet: row 1 has no value in label column"):
         load_dataset(str(tmp_path / "x.parquet"))
+
+
+def test_image_folder_with_metadata_labels(tmp_path):
+    for i in range(4):
+        _png(tmp_path / f"{i}.png")
+    (tmp_path / "metadata.csv").write_text(
+        "file_name,label\n0.png,cat\n1.png,dog\n2.png,cat\n3.png,dog\n"
+    )
+    ds = load_dataset(str(tmp_path))  # string labels were kept as strings: no label names
+    assert ds.features["label"].names == ["cat", "dog"]
+    assert sorted(ds["label"]) == [0, 0, 1, 1]

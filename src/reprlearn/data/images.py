@@ -36,7 +36,9 @@ def load_image_folder(folder: str | Path) -> datasets.Dataset:
     if "image" not in ds.column_names:
         raise DataError(f"{folder}: no 'image' column; columns are {ds.column_names}")
     if "label" in ds.column_names:  # labels from a metadata.csv/jsonl beside the images
-        return ds
+        if isinstance(ds.features["label"], datasets.ClassLabel):
+            return ds
+        return _class_labels(ds, folder / "metadata", "label")
     paths = [v["path"] for v in ds.cast_column("image", datasets.Image(decode=False))["image"]]
     classes = [_first_level(folder, p) for p in paths]
     top = [p for p, c in zip(paths, classes, strict=True) if c is None]
