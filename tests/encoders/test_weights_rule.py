@@ -139,3 +139,12 @@ def test_cli_embed_random_weights_in_manifest_and_summary(tmp_path, digits):
     assert manifest["encoder"]["random_weights"] is True
     assert manifest["encoder_name"] == "timm:test_resnet (random weights)"
     assert "random weights" in result.output  # the summary names the encoder as it is
+
+
+def test_names_round_trip_and_which_families_have_weights():
+    from reprlearn.encoders.registry import has_pretrained_weights, split_random_weights
+
+    assert split_random_weights("timm:resnet18 (random weights)") == ("timm:resnet18", True)
+    assert split_random_weights("pca:8") == ("pca:8", False)
+    assert has_pretrained_weights("minilm") and has_pretrained_weights("torchvision:resnet18")
+    assert not has_pretrained_weights("pca:8") and not has_pretrained_weights("tfidf")
