@@ -147,3 +147,15 @@ def test_image_folder_with_metadata_labels(tmp_path):
     ds = load_dataset(str(tmp_path))  # string labels were kept as strings: no label names
     assert ds.features["label"].names == ["cat", "dog"]
     assert sorted(ds["label"]) == [0, 0, 1, 1]
+
+
+def test_symlinked_images_and_folder_keep_their_labels(tmp_path):
+    _png(tmp_path / "store" / "a.png")
+    _png(tmp_path / "store" / "b.png")
+    root = tmp_path / "classes"
+    for cls, name in (("cat", "a.png"), ("dog", "b.png")):
+        (root / cls).mkdir(parents=True)
+        (root / cls / name).symlink_to(tmp_path / "store" / name)
+    (tmp_path / "link").symlink_to(root)
+    ds = load_dataset(str(tmp_path / "link"))
+    assert ds.features["label"].names == ["cat", "dog"] and sorted(ds["label"]) == [0, 1]

@@ -59,8 +59,16 @@ def load_image_folder(folder: str | Path) -> datasets.Dataset:
 
 def _first_level(folder: Path, path: str) -> str | None:
     """The first folder of ``path`` below ``folder`` (None for a file at the top level)."""
-    parts = Path(path).resolve().relative_to(folder.resolve()).parts
-    return parts[0] if len(parts) > 1 else None
+    file = Path(path)
+    for root, candidate in (
+        (folder.absolute(), file.absolute()),
+        (folder.resolve(), file.absolute()),
+        (folder.resolve(), file.resolve()),
+    ):
+        if candidate.is_relative_to(root):
+            parts = candidate.relative_to(root).parts
+            return parts[0] if len(parts) > 1 else None
+    raise DataError(f"{folder}: image {path} is not inside the folder; pass the folder itself")
 
 
 def _class_names_from_paths(path: Path, labels_col: str) -> list[str] | None:
