@@ -55,7 +55,7 @@ def text_rows(n_per_topic: int = 20) -> list[dict[str, str]]:
 
 def write_csv(path, rows) -> str:
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL)
         w.writeheader()
         w.writerows(rows)
     return str(path)

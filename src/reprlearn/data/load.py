@@ -53,6 +53,7 @@ def load_dataset(
     fine_labels: bool = False,
     n: int | None = None,
     seed: int = 0,
+    corruption: str | None = None,
 ) -> datasets.Dataset:
     """Load ``source`` as a Dataset with an ``image`` or ``text`` column (+ ``label``).
 
@@ -77,6 +78,8 @@ def load_dataset(
         data_dir: where named datasets (``cifar10``) live.
         fine_labels: TREC's 50 fine labels instead of the 6 coarse ones.
         n, seed: size and seed of generated datasets (``shapes``).
+        corruption: ``NAME:SEVERITY`` corrupts the images (a shifted test set), e.g.
+            ``gaussian_noise:3``; see :mod:`reprlearn.data.corruptions`.
 
     Raises:
         DataError: unknown/missing source, unknown format or encoding, bytes that are not
@@ -103,6 +106,10 @@ def load_dataset(
     if ds.num_rows == 0:
         what = "the file is empty" if Path(source).is_file() else "the source is empty"
         raise DataError(f"{source}: no items ({what}); add items and rerun")
+    if corruption is not None:  # a shifted (OOD) image test set, ImageNet-C style
+        from reprlearn.data.corruptions import corrupt
+
+        ds = corrupt(ds, corruption, seed=seed)
     info = {_SPEC_KEY: spec}
     if (columns := table_columns(ds)) is not None:
         info[_COLUMNS_KEY] = columns
