@@ -46,7 +46,7 @@ class WordVectorEncoder(Encoder):
     def __init__(self, path: str, kind: str = "w2v") -> None:
         from reprlearn.words.vectors import load_vectors
 
-        self.path, self.kind = str(path), kind
+        self.path, self.kind = str(Path(path).resolve()), kind
         self.kv = load_vectors(path, kind)
         self.subwords = hasattr(self.kv, "vectors_ngrams")
         self.tokens_, self.oov_, self.empty_, self.texts_ = 0, Counter(), 0, 0
