@@ -57,6 +57,7 @@ def test_probe_json_and_out_folder(stores, tmp_path):
     assert payload["test_store"] == str(stores["test"])
     assert json.loads((out / "probe.json").read_text()) == payload
     assert (out / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "confusion.csv").is_file() and (out / "per_class_accuracy.csv").is_file()
 
 
 def test_probe_table_for_knn(stores):
