@@ -59,7 +59,19 @@ def load_table(
     if ds.num_rows == 0:
         raise DataError(f"{path}: the table has columns {ds.column_names} but no rows; add rows")
     columns = list(ds.column_names)
-    text_column = text_column or "text"
+    ds, label_column = _select_columns(ds, path, fmt, text_column or "text", label_column)
+    if label_column:
+        ds = _encode_labels(ds, label_column, path, lines)
+    if lines is not None and len(lines) == ds.num_rows:
+        ds = ds.add_column("origin", [f"{path}:{line}" for line in lines])
+    ds.info.description = json.dumps({_COLUMNS_KEY: columns})
+    return ds
+
+
+def _select_columns(ds, path: Path, fmt: str, text_column: str, label_column: str | None):
+    """Keep the text and label columns, renamed ``text`` and ``label``; returns the
+    dataset and the label column's original name (None when there is none)."""
+    columns = list(ds.column_names)
     sep = {"csv": ",", "tsv": "<TAB>"}.get(fmt)
     _require(ds, text_column, path, "--text-column", sep)
     if label_column:
@@ -76,12 +88,7 @@ def load_table(
     chosen = {text_column: "text", **({label_column: "label"} if label_column else {})}
     ds = ds.rename_columns({c: f"__reprlearn_{new}" for c, new in chosen.items()})
     ds = ds.rename_columns({f"__reprlearn_{new}": new for new in chosen.values()})
-    if label_column:
-        ds = _encode_labels(ds, label_column, path, lines)
-    if lines is not None and len(lines) == ds.num_rows:
-        ds = ds.add_column("origin", [f"{path}:{line}" for line in lines])
-    ds.info.description = json.dumps({_COLUMNS_KEY: columns})
-    return ds
+    return ds, label_column
 
 
 def table_columns(ds: datasets.Dataset) -> list[str] | None:
