@@ -259,3 +259,10 @@ def test_folder_mixing_images_and_text_files_is_named(tmp_path):
         (tmp_path / name).write_text("some text\n")
     with pytest.raises(DataError, match=r"holds 1 images \(e.g. a.png\) and 2 other files"):
         load_dataset(str(tmp_path))  # was: a.png not valid utf-8
+
+
+def test_a_single_pretty_printed_json_object_names_its_keys(tmp_path):
+    path = tmp_path / "squad.json"
+    path.write_text('{\n  "version": 2,\n  "data": [{"text": "a"}]\n}\n')
+    with pytest.raises(DataError, match=r"one JSON object with keys \['version', 'data'\]"):
+        load_dataset(str(path))

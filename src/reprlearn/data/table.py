@@ -210,6 +210,7 @@ def _read_json(path: Path, encoding: str | None):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
+                _no_single_object(path, content)
                 raise DataError(
                     f"{path}:{number}: not valid JSON ({e.msg}, column {e.colno}); each line "
                     'must be one JSON object, e.g. {"text": "...", "label": "..."}'
@@ -222,6 +223,19 @@ def _read_json(path: Path, encoding: str | None):
             lines.append(number)
     kwargs = {"encoding": encoding} if encoding != "utf-8" else {}
     return _build(path, "json", kwargs), lines
+
+
+def _no_single_object(path: Path, content: str) -> None:
+    """Raise for a whole file that is one (pretty-printed) JSON object, naming its keys."""
+    try:
+        whole = json.loads(content)
+    except json.JSONDecodeError:
+        return
+    if isinstance(whole, dict):
+        raise DataError(
+            f"{path}: one JSON object with keys {list(whole)[:10]}, not JSON Lines; write one "
+            "object per item per line, or a JSON array of objects"
+        )
 
 
 def _missing(value: Any) -> bool:
