@@ -78,3 +78,20 @@ def test_latin1_file_still_suggests_an_encoding(tmp_path):
     ):
         load_dataset(str(path))
     assert load_dataset(str(path), encoding="latin-1")["text"] == ["café"]
+
+
+def test_trec_file_saved_as_utf16_is_read_by_its_bom(tmp_path):
+    path = tmp_path / "q.label"
+    path.write_text("LOC:city Where is Zürich ?\nNUM:date When ?\n", encoding="utf-16")
+    ds = load_dataset(str(path))  # latin-1 decoded every byte: garbage with NULs, silently
+    assert ds["text"] == ["Where is Zürich ?", "When ?"]
+    assert ds.features["label"].names == ["LOC", "NUM"]
+
+
+def test_utf16_read_as_latin1_is_refused(tmp_path):
+    path = tmp_path / "q.txt"
+    path.write_text("hello\nworld\n", encoding="utf-16")
+    with pytest.raises(
+        DataError, match="not iso8859-1 text.*utf-16 byte-order mark: drop --encoding"
+    ):
+        load_dataset(str(path), encoding="latin-1")

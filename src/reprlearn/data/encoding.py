@@ -78,6 +78,9 @@ def _utf16_codec(data: bytes) -> str:
 
 
 def _hint(data: bytes, encoding: str) -> str:
+    bom = bom_encoding(data)
+    if bom and bom != encoding:
+        return f"it starts with a {bom} byte-order mark: drop --encoding, or pass --encoding {bom}"
     if _looks_like_utf16(data) and "16" not in encoding:
         return (
             f"it looks like UTF-16 without a byte-order mark: pass --encoding {_utf16_codec(data)}"
@@ -87,8 +90,11 @@ def _hint(data: bytes, encoding: str) -> str:
     return "pass the file's encoding with --encoding (e.g. utf-8, latin-1, utf-16)"
 
 
-def read_text(path: str | Path, encoding: str | None = None) -> str:
-    """The whole file decoded with ``encoding`` (default: the BOM's encoding, else UTF-8).
+def read_text(
+    path: str | Path, encoding: str | None = None, default: str = DEFAULT_ENCODING
+) -> str:
+    """The whole file decoded with ``encoding`` (default: the BOM's encoding, else
+    ``default``, UTF-8 unless the format says otherwise: TREC is ISO-8859-1).
 
     Raises:
         DataError: an unknown codec, or bytes that are not valid ``encoding``; the message
@@ -98,7 +104,7 @@ def read_text(path: str | Path, encoding: str | None = None) -> str:
     path = Path(path)
     data = path.read_bytes()
     if encoding is None:
-        encoding = bom_encoding(data) or DEFAULT_ENCODING
+        encoding = bom_encoding(data) or default
     else:
         encoding = check_encoding(encoding)
         if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
@@ -117,6 +123,8 @@ def read_text(path: str | Path, encoding: str | None = None) -> str:
     return text
 
 
-def read_lines(path: str | Path, encoding: str | None = None) -> list[str]:
+def read_lines(
+    path: str | Path, encoding: str | None = None, default: str = DEFAULT_ENCODING
+) -> list[str]:
     """Lines of a text file without line endings; a final empty line is dropped."""
-    return read_text(path, encoding).splitlines()
+    return read_text(path, encoding, default).splitlines()

@@ -215,7 +215,7 @@ def _load_file(path, fmt, text_column, label_column, encoding, fine):
     if fmt in TABLE_FORMATS:
         return load_table(path, fmt, text_column, label_column, encoding)
     if fmt == "trec":
-        ds = text.load_trec(path, encoding or "latin-1", fine)
+        ds = text.load_trec(path, encoding, fine)  # latin-1 unless a BOM or --encoding
     elif fmt == "sst2":
         ds = text.load_sst2(path, encoding)
     elif fmt == "lines":

@@ -53,16 +53,19 @@ def load_class_files(folder: str | Path, encoding: str | None = None) -> dataset
     return _dataset(texts, origins, labels, names)
 
 
-def load_trec(path: str | Path, encoding: str = "latin-1", fine: bool = False) -> datasets.Dataset:
+def load_trec(
+    path: str | Path, encoding: str | None = None, fine: bool = False
+) -> datasets.Dataset:
     """TREC question classification (Li & Roth 2002): lines ``COARSE:fine question``.
 
     Args:
+        encoding: default ISO-8859-1, as published (a UTF-16/UTF-8 BOM overrides it).
         fine: use the 50 fine labels (``LOC:city``) instead of the 6 coarse ones.
     Raises:
         DataError: a line without the ``LABEL:fine`` prefix (names file and line).
     """
     texts, raw, origins = [], [], []
-    for i, line in enumerate(read_lines(path, encoding)):
+    for i, line in enumerate(read_lines(path, encoding, default="latin-1")):
         head, _, text = line.partition(" ")
         if ":" not in head or not text:
             raise DataError(f"{path}:{i + 1}: expected 'LABEL:fine question', got {line[:60]!r}")
