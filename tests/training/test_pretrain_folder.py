@@ -6,6 +6,7 @@ last epoch; Lightning's chatter stays out of the output; integer epoch ticks."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -117,6 +118,9 @@ def test_unfinished_and_finished_runs_need_resume_or_overwrite(tmp_path, data):
         _run(out, data)
     with pytest.raises(ReprlearnError, match="already finished its 2 epochs"):
         _run(out, data, resume=True)
+    longer = _run(out, data, epochs=3, resume=True)  # a finished run trains on
+    assert [r["epoch"] for r in longer.history] == [0, 1, 2]
+    assert json.loads((out / "config.json").read_text())["epoch"] == 2
     with pytest.raises(ReprlearnError, match="pass only one"):
         _run(out, data, resume=True, overwrite=True)
     with pytest.raises(ReprlearnError, match="nothing to resume"):
@@ -144,7 +148,12 @@ def test_overwrite_never_deletes_a_foreign_folder_or_cwd(tmp_path, data, monkeyp
      ("batch_size", -5, "--batch-size must be at least 1, got -5"),
      ("batch_size", 0, "--batch-size must be at least 1"),
      ("lr", 0.0, "--lr must be greater than 0"), ("lr", -1.0, "--lr must be greater than 0"),
-     ("max_items", 0, "--max-items must be at least 2")],
+     ("max_items", 0, "--max-items must be at least 2"),
+     ("backbone", "resnet", "--backbone: unknown value 'resnet'; choose one of small_cnn"),
+     ("optimizer", "adam", "--optimizer: unknown value 'adam'; choose one of adamw, sgd"),
+     ("recipe", "simclr2", "--recipe: unknown value 'simclr2'"),
+     ("precision", "fp64", "--precision: unknown value 'fp64'"),
+     ("devices", 0, "--devices must be at least 1")],
 )  # fmt: skip
 def test_numbers_are_checked_before_any_work(tmp_path, option, value, message):
     with pytest.raises(ReprlearnError, match=message):

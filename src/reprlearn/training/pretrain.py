@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -30,19 +31,23 @@ import lightning as L
 import torch
 
 from reprlearn.device import cpu_has_fast_bf16
+from reprlearn.errors import ReprlearnError
 from reprlearn.outdir import writer_lock
+from reprlearn.training.augmentations import RECIPES
 from reprlearn.training.augmentations import recipe as make_recipe
-from reprlearn.training.backbones import build_backbone
+from reprlearn.training.backbones import BACKBONES, build_backbone
 from reprlearn.training.checkpoint import EpochCheckpoint, ExportCallback
 from reprlearn.training.data import ImageData, InMemoryImages, load_image_data, passthrough
 from reprlearn.training.methods import get_method
-from reprlearn.training.module import PretrainModule
+from reprlearn.training.module import OPTIMIZERS, PretrainModule
 from reprlearn.training.monitor import PretrainMonitor, read_log
 from reprlearn.training.options import check_at_least, check_method_options
 from reprlearn.training.quiet import quiet_lightning
 from reprlearn.training.run_folder import RESUME_CKPT, prepare_run_folder, run_state
 
 PRECISION_ALIASES = {"fp32": "32-true", "bf16": "bf16-mixed", "fp16": "16-mixed"}
+LIGHTNING_PRECISIONS = {"32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "16-true",
+                        "64-true", "64", "16", "bf16"}  # fmt: skip
 
 
 @dataclass
@@ -192,11 +197,17 @@ def pretrain(
     check_numbers(epochs=epochs, batch_size=batch_size, lr=lr, max_items=max_items,
                   num_nodes=num_nodes, image_size=image_size, knn_k=knn_k,
                   weight_decay=weight_decay, warmup_epochs=warmup_epochs)  # fmt: skip
+    check_names(backbone=backbone, recipe=recipe, optimizer=optimizer, precision=precision,
+                accelerator=accelerator, devices=devices)  # fmt: skip
     cls = get_method(method)  # validates the name before any work
     method_options = check_method_options(cls, method_options, options_label)
-    out = prepare_run_folder(out, resume=resume, overwrite=overwrite, epochs=epochs)
-    with writer_lock(out):
-        if resume and run_state(out) == "finished":
+    if launched_rank() > 0:  # a DDP worker Lightning started: rank 0 prepared and locked out
+        lock, out = contextlib.nullcontext(), Path(out)
+    else:
+        out = prepare_run_folder(out, resume=resume, overwrite=overwrite, epochs=epochs)
+        lock = writer_lock(out)
+    with lock:
+        if resume and launched_rank() == 0 and run_state(out) == "finished":
             (out / "config.json").unlink()  # training on: unfinished until the new last epoch
         facts = _fit(
             cls, source, out=out, backbone=backbone, epochs=epochs, batch_size=batch_size,
@@ -224,6 +235,41 @@ def check_numbers(**values: float | None) -> None:
             check_at_least(flag, value, 0, strict=True)
         else:
             check_at_least(flag, value, low[name])
+
+
+def launched_rank() -> int:
+    """This process's rank among those Lightning's DDP launcher started (0 for the process
+    the user started, which prepares and locks the run folder)."""
+    return max(int(os.environ.get(k, "0") or 0) for k in ("LOCAL_RANK", "NODE_RANK"))
+
+
+def check_names(*, backbone: str, recipe: str | None, optimizer: str, precision: str,
+                accelerator: str, devices: int | str) -> None:  # fmt: skip
+    """Refuse unknown backbone/recipe/optimizer/precision names and devices that this
+    machine lacks, before any work.
+
+    Raises:
+        ReprlearnError: names the option, the value and the valid choices.
+    """
+    choices = {"--backbone": (backbone, BACKBONES), "--optimizer": (optimizer, OPTIMIZERS),
+               "--recipe": (recipe, (None, *RECIPES)),
+               "--accelerator": (accelerator, ("auto", "cpu", "gpu", "cuda", "mps"))}  # fmt: skip
+    for flag, (value, valid) in choices.items():
+        if value not in valid:
+            names = ", ".join(v for v in valid if v is not None)
+            raise ReprlearnError(f"{flag}: unknown value {value!r}; choose one of {names}")
+    if precision != "auto" and precision not in {*PRECISION_ALIASES, *LIGHTNING_PRECISIONS}:
+        raise ReprlearnError(
+            f"--precision: unknown value {precision!r}; choose one of auto, "
+            f"{', '.join(PRECISION_ALIASES)} (or a Lightning name such as bf16-mixed)"
+        )
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ReprlearnError(
+            f"--accelerator {accelerator}: no CUDA GPU is available here; use --accelerator "
+            "auto or cpu"
+        )
+    if str(devices).isdigit() and int(devices) < 1:
+        raise ReprlearnError(f"--devices must be at least 1, got {devices}")
 
 
 def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
@@ -268,7 +314,7 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
         *(callbacks or []),
     ]
     world = (int(devices) if str(devices).isdigit() else 1) * num_nodes
-    with quiet_lightning():
+    with quiet_lightning(), lightning_errors():
         trainer = L.Trainer(
             max_epochs=epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
             strategy="ddp" if world > 1 else "auto",
@@ -280,6 +326,17 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
         ckpt = out / RESUME_CKPT if resume else None
         fit_interruptible(trainer, module, loader, ckpt)
     return facts
+
+
+@contextlib.contextmanager
+def lightning_errors():
+    """Lightning's configuration errors (devices, accelerator, strategy) as ReprlearnError."""
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        yield
+    except MisconfigurationException as e:
+        raise ReprlearnError(f"{e} (check --accelerator, --devices and --num-nodes)") from None
 
 
 def fit_interruptible(trainer: L.Trainer, module, loader, ckpt: Path | None) -> None:
