@@ -92,6 +92,22 @@ def test_utf16_read_as_latin1_is_refused(tmp_path):
     path = tmp_path / "q.txt"
     path.write_text("hello\nworld\n", encoding="utf-16")
     with pytest.raises(
-        DataError, match="not iso8859-1 text.*utf-16 byte-order mark: drop --encoding"
+        DataError, match="iso8859-1 contradicts the file's utf-16 byte-order mark; drop --encoding"
     ):
         load_dataset(str(path), encoding="latin-1")
+
+
+def test_utf8_bom_with_latin1_is_refused_and_utf16_variants_use_the_bom(tmp_path):
+    path = tmp_path / "b.txt"
+    path.write_bytes("café\n".encode("utf-8-sig"))
+    with pytest.raises(DataError, match="contradicts the file's utf-8-sig byte-order mark"):
+        load_dataset(str(path), encoding="latin-1")  # was "ï»¿cafÃ©", silently
+    path.write_text("café\n", encoding="utf-16")
+    assert load_dataset(str(path), encoding="utf-16-be")["text"] == ["café"]
+
+
+def test_utf16_csv_with_bom_and_explicit_byte_order(tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_text("text,label\nhéllo,x\n", encoding="utf-16")
+    ds = load_dataset(str(path), encoding="utf-16-le")  # the BOM is not part of 'text'
+    assert ds["text"] == ["héllo"]

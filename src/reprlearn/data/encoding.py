@@ -48,18 +48,29 @@ def bom_encoding(data: bytes) -> str | None:
     return None
 
 
-def resolve_encoding(path: str | Path, encoding: str | None) -> str:
-    """The encoding to read ``path`` with: ``encoding`` when given (validated), else the
-    one its BOM announces, else UTF-8.
+def resolve_encoding(
+    path: str | Path, encoding: str | None, default: str = DEFAULT_ENCODING
+) -> str:
+    """The codec to read ``path`` with: the BOM's when it has one (``--encoding`` may name
+    the same Unicode family, e.g. ``utf-8`` for a UTF-8 BOM), else ``encoding``, else
+    ``default``.
 
     Raises:
-        DataError: an unknown codec name.
+        DataError: an unknown codec name, or one that contradicts the file's BOM.
     """
-    if encoding is not None:
-        return check_encoding(encoding)
     with open(path, "rb") as f:
-        head = f.read(4)
-    return bom_encoding(head) or DEFAULT_ENCODING
+        bom = bom_encoding(f.read(4))
+    if encoding is None:
+        return bom or default
+    encoding = check_encoding(encoding)
+    if bom is None:
+        return encoding
+    if _family(bom) != _family(encoding):
+        raise DataError(
+            f"{path}: --encoding {encoding} contradicts the file's {bom} byte-order mark; "
+            f"drop --encoding, or pass --encoding {bom}"
+        )
+    return bom  # the BOM is not part of the first item
 
 
 def _looks_like_utf16(data: bytes) -> bool:
@@ -75,6 +86,15 @@ def _utf16_codec(data: bytes) -> str:
     """``utf-16-le`` when the NULs of BOM-less UTF-16 are at odd offsets, else ``-be``."""
     sample = data[:4096]
     return "utf-16-le" if sample[1::2].count(0) >= sample[0::2].count(0) else "utf-16-be"
+
+
+def _family(codec: str) -> str:
+    """``utf-8``, ``utf-16`` or ``utf-32`` for Unicode codecs (any byte order, with or
+    without BOM), else the codec itself."""
+    for family in ("utf-8", "utf-16", "utf-32"):
+        if codec.startswith(family):
+            return family
+    return codec
 
 
 def _hint(data: bytes, encoding: str) -> str:
@@ -103,12 +123,7 @@ def read_text(
     """
     path = Path(path)
     data = path.read_bytes()
-    if encoding is None:
-        encoding = bom_encoding(data) or default
-    else:
-        encoding = check_encoding(encoding)
-        if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"  # a BOM is not part of the first item
+    encoding = resolve_encoding(path, encoding, default)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
