@@ -37,6 +37,14 @@ def test_emoji_codes_in_names_are_printed_as_given(tmp_path, capsys, monkeypatch
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_a_long_error_stays_on_one_line(tmp_path, capsys, monkeypatch):
+    # before: the console wrapped error messages at 80 columns when piped
+    name = "pca:" + "x" * 300
+    code, _, err = run_main(["embed", "digits", "-e", name, "-o", str(tmp_path / "s")],
+                            capsys, monkeypatch)  # fmt: skip
+    assert code == 2 and name in err and len(err.strip().splitlines()) == 1
+
+
 def test_markup_in_labels_and_paths_is_printed_as_given(tmp_path, capsys, monkeypatch):
     from reprlearn.store import StoreWriter
 
