@@ -256,6 +256,10 @@ def test_store_without_weights_key_is_still_reused(digits, tmp_path):
     (store.path / "manifest.json").write_text(json.dumps(manifest))
     again = embed(digits, "pca:8", tmp_path / "s", progress=False)
     assert again.manifest["created"] == store.manifest["created"]
+    (store.path / "manifest.json").write_text(json.dumps(manifest))
+    embed(digits, "pca:8", tmp_path / "train", progress=False)
+    with pytest.raises(StoreError, match="fitted on its own data.*--fitted-from"):
+        embed(digits, f"store:{tmp_path / 'train'}", tmp_path / "s", progress=False)
 
 
 def test_source_change_is_said_in_words(digits, tmp_path):

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from reprlearn.store import EmbeddingStore
 
 
+# what a key meant in stores written before it was recorded
+_BEFORE_KEY_EXISTED: dict[str, Any] = {"fitted_from": None}
+
+
 def _with(flag: Any) -> str:
     return "with" if flag else "without"
 
@@ -80,8 +84,9 @@ def identity_change(old: dict[str, Any], new: dict[str, Any], keys: Sequence[str
     ``new``, as one sentence (the differing ``keys`` in words), or None when they match.
 
     A key missing from ``old`` (a store written before that key existed) is not compared,
-    so older stores stay reusable. When ``new`` reuses another store's fitted state
+    so older stores stay reusable; except ``fitted_from``, which such stores never used. When ``new`` reuses another store's fitted state
     (``fitted_from``), a changed ``fitted_state_fingerprint`` counts as a change too."""
+    old = {**_BEFORE_KEY_EXISTED, **old}
     changes = [_key_change(k, old, new) for k in keys if k in old and old[k] != new.get(k)]
     fp = "fitted_state_fingerprint"
     if new.get("fitted_from") and old.get(fp) and new.get(fp) and old[fp] != new[fp]:
