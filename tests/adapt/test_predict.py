@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -80,6 +81,6 @@ def test_cli_predict_prints_accuracy_and_errors_in_one_line(tmp_path, text_run):
     assert ok.returncode == 0, ok.stderr
     assert "accuracy against the given labels" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "reprlearn.cli", "predict", str(tmp_path), src],
-                         capture_output=True, text=True)  # fmt: skip
+                         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert "not a finetune run folder" in bad.stderr
+    assert "not a finetune run folder" in " ".join(bad.stderr.split())

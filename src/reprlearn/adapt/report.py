@@ -30,10 +30,10 @@ MEMORY_NOTE = {
 
 @dataclass
 class StrategyReport(ResultMixin):
-    """``rows``: one dict per strategy x budget (see :func:`row`); ``conclusion``: words."""
+    """``results``: one dict per strategy x budget (see :func:`row`); ``conclusion``: words."""
 
     out: Path
-    rows: list[dict[str, Any]]
+    results: list[dict[str, Any]]
     conclusion: str
     title = "finetune strategies"
 

@@ -163,7 +163,7 @@ def _compare(source, encoder, strategies, budgets, out, ood, ood_corruption, ove
                                 progress=not json_, **options)  # fmt: skip
     if json_:
         console.print_json(
-            json.dumps({"rows": report.rows, "conclusion": report.conclusion}, default=str)
+            json.dumps({"rows": report.results, "conclusion": report.conclusion}, default=str)
         )
         return
     table = Table(title=f"finetune strategies: {encoder} on {source}")
@@ -178,7 +178,7 @@ def _compare(source, encoder, strategies, budgets, out, ood, ood_corruption, ove
         "CKA",
     ):
         table.add_column(col, justify="right")
-    for r in report.rows:
+    for r in report.results:
         table.add_row(r["strategy"], r["labels_per_class"],
                       f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]",
                       "-" if r["ood_accuracy"] is None else f"{r['ood_accuracy']:.3f}",
