@@ -266,3 +266,16 @@ def test_a_single_pretty_printed_json_object_names_its_keys(tmp_path):
     path.write_text('{\n  "version": 2,\n  "data": [{"text": "a"}]\n}\n')
     with pytest.raises(DataError, match=r"one JSON object with keys \['version', 'data'\]"):
         load_dataset(str(path))
+
+
+def test_hub_style_dataset_keeps_string_labels_and_chosen_columns(tmp_path):
+    folder = tmp_path / "intents"
+    folder.mkdir()
+    (folder / "train.csv").write_text("utterance,intent\nbook a flight,travel\nplay jazz,music\n")
+    ds = load_dataset(f"hf:{folder}", text_column="utterance", label_column="intent")
+    assert ds["text"] == ["book a flight", "play jazz"]
+    assert ds.features["label"].names == ["music", "travel"]  # were strings: dropped by embed
+    with pytest.raises(
+        DataError, match=r"columns are \['utterance', 'intent'\]. Pass --text-column"
+    ):
+        load_dataset(f"hf:{folder}")

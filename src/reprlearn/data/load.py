@@ -27,7 +27,7 @@ from reprlearn.data.formats import (
     folder_has_images,
     guess_file_format,
 )
-from reprlearn.data.table import load_table, table_columns
+from reprlearn.data.table import encode_labels, load_table, select_columns, table_columns
 from reprlearn.errors import DataError
 
 __all__ = ["FORMATS", "NAMED_SPLITS", "load_dataset", "source_columns", "source_spec"]
@@ -101,7 +101,8 @@ def load_dataset(
     )
     if "text" not in ds.column_names and "image" not in ds.column_names:
         raise DataError(
-            f"{source}: found no 'text' or 'image' column; columns are {ds.column_names}"
+            f"{source}: found no 'text' or 'image' column; columns are {ds.column_names}. "
+            "Pass --text-column NAME for the text"
         )
     if ds.num_rows == 0:
         what = "the file is empty" if Path(source).is_file() else "the source is empty"
@@ -249,18 +250,23 @@ def _load_folder(path: Path, fmt, encoding, split, fine):
 
 
 def _hub_columns(ds, source, text_column, label_column) -> datasets.Dataset:
-    """Rename a hub dataset's chosen text/label columns to ``text``/``label``."""
-    for column, target in ((text_column, "text"), (label_column, "label")):
-        if not column or column == target:
-            continue
-        if column not in ds.column_names:
-            option = f"--{target}-column"
+    """A hub dataset's text/label columns as ``text``/``label`` (labels as a ClassLabel,
+    else an embedding store would drop them); image datasets keep their columns."""
+    is_text = text_column or ("text" in ds.column_names and "image" not in ds.column_names)
+    if is_text:
+        ds, label_column = select_columns(
+            ds, Path(source), "hub", text_column or "text", label_column
+        )
+    elif label_column and label_column != "label":
+        if label_column not in ds.column_names:
             raise DataError(
-                f"{source}: no column {column!r}; columns are {ds.column_names}. Pass {option} NAME"
+                f"{source}: no column {label_column!r}; columns are {ds.column_names}. "
+                "Pass --label-column NAME"
             )
-        if target in ds.column_names:
-            ds = ds.remove_columns(target)
-        ds = ds.rename_column(column, target)
+        ds = ds.remove_columns([c for c in ("label",) if c in ds.column_names])
+        ds = ds.rename_column(label_column, "label")
+    if "label" in ds.column_names and not isinstance(ds.features["label"], datasets.ClassLabel):
+        ds = encode_labels(ds, label_column or "label", Path(source), None)
     return ds
 
 

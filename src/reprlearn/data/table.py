@@ -59,18 +59,22 @@ def load_table(
     if ds.num_rows == 0:
         raise DataError(f"{path}: the table has columns {ds.column_names} but no rows; add rows")
     columns = list(ds.column_names)
-    ds, label_column = _select_columns(ds, path, fmt, text_column or "text", label_column)
+    ds, label_column = select_columns(ds, path, fmt, text_column or "text", label_column)
     if label_column:
-        ds = _encode_labels(ds, label_column, path, lines)
+        ds = encode_labels(ds, label_column, path, lines)
     if lines is not None and len(lines) == ds.num_rows:
         ds = ds.add_column("origin", [f"{path}:{line}" for line in lines])
     ds.info.description = json.dumps({_COLUMNS_KEY: columns})
     return ds
 
 
-def _select_columns(ds, path: Path, fmt: str, text_column: str, label_column: str | None):
+def select_columns(ds, path: Path, fmt: str, text_column: str, label_column: str | None):
     """Keep the text and label columns, renamed ``text`` and ``label``; returns the
-    dataset and the label column's original name (None when there is none)."""
+    dataset and the label column's original name (None when there is none).
+
+    Raises:
+        DataError: a missing column (lists the columns), text and label the same column.
+    """
     columns = list(ds.column_names)
     sep = {"csv": ",", "tsv": "<TAB>"}.get(fmt)
     _require(ds, text_column, path, "--text-column", sep)
@@ -242,7 +246,13 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _encode_labels(ds: datasets.Dataset, column: str, path: Path, lines) -> datasets.Dataset:
+def encode_labels(ds: datasets.Dataset, column: str, path: Path, lines) -> datasets.Dataset:
+    """The ``label`` column (read from ``column``) as a ClassLabel of its sorted distinct
+    values as strings (``3.0`` -> ``"3"``); ``lines`` (file line per row) names rows.
+
+    Raises:
+        DataError: rows without a label (None or NaN); names the first.
+    """
     if isinstance(ds.features["label"], datasets.ClassLabel):
         return ds
     missing = [i for i, v in enumerate(ds["label"]) if _missing(v)]
