@@ -57,10 +57,11 @@ def unsafe_pickle_error(
     refusal ``error`` of a weights file of encoder ``name`` (``where``: file or folder)."""
     found = re.search(r"Unsupported global: ([^\n]*?)(?: was not|\.|$)", str(error))
     what = f" ({found.group(1).strip()})" if found else ""
-    place = f"{_pickle_file(where)} in " if where is not None and _pickle_file(where) else ""
+    found_file = _pickle_file(where) if where is not None else ""
+    place = f"the weights file {found_file}" if found_file else "the weights file"
     return UnsafeWeightsError(
-        f"{name}: refused {place}the weights: a pickle that holds more than tensors{what}, "
-        "so loading it could run arbitrary code; reprlearn only accepts safetensors or "
+        f"{name}: refused {place}: it is a pickle that holds more than tensors{what}, so "
+        "loading it could run arbitrary code; reprlearn only accepts safetensors or "
         "weights-only loads. If you trust the file, convert it once to model.safetensors "
         "(safetensors.torch.save_file) and remove the pickle"
     )
