@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import train_test_split
@@ -84,13 +85,13 @@ class FactorReport:
 
     def table(self) -> Table:
         """A rich table: one row per factor, then DCI and MIG."""
-        t = Table(title=f"factors of {self.encoder} (n={self.n})")
+        t = Table(title=escape(f"factors of {self.encoder} (n={self.n})"))
         for col in ("factor", "kind", "probe", "chance", "MIG gap"):
             t.add_column(col, justify="left" if col in ("factor", "kind") else "right")
         gaps = self.mig.per_factor if self.mig else [None] * len(self.factors)
         for f, gap in zip(self.factors, gaps, strict=True):
             metric = "acc" if f.kind == "discrete" else "R2"
-            t.add_row(f.factor, f.kind, f"{f.score:.3f} {metric}",
+            t.add_row(escape(str(f.factor)), f.kind, f"{f.score:.3f} {metric}",
                       f"{f.chance:.3f}" if f.kind == "discrete" else "-",
                       "-" if gap is None else f"{gap:.3f}")  # fmt: skip
         d = self.dci

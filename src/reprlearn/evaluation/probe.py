@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.errors import DataError, StoreError
@@ -125,13 +126,13 @@ class ProbeResult:
         """Rich table: protocol, metric, score, spread (± std or [95% interval]) and the
         items each score is measured on."""
         table = Table(
-            title=f"probe: {self.encoder} ({self.n_items} items, {self.n_classes} classes)",
-            caption="\n".join(self.notes) or None,
+            title=escape(f"probe: {self.encoder} ({self.n_items} items, {self.n_classes} classes)"),
+            caption=escape("\n".join(self.notes)) or None,
         )
         for column in ("protocol", "metric", "score", "spread", "measured on"):
             table.add_column(column, justify="right" if column in ("score", "spread") else "left")
         for protocol, metric, score in self.summary():
-            on = self.measured_on.get(protocol, "")
+            on = escape(str(self.measured_on.get(protocol, "")))
             if isinstance(score, Score):
                 spread = (
                     f"± {fmt(score.std)}"

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -43,11 +44,11 @@ class ResultMixin:
 
     def table(self) -> Table:
         """A two-column rich Table (metric, value)."""
-        table = Table(title=self.title)
+        table = Table(title=escape(str(self.title)))
         table.add_column("metric")
         table.add_column("value", justify="right")
         for name, value in self.rows():
-            table.add_row(name, value)
+            table.add_row(name, escape(value))
         return table
 
     def __str__(self) -> str:
