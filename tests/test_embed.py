@@ -309,3 +309,16 @@ def test_fit_rows_sample_includes_row_0_and_is_seeded():
     assert len(rows) == 10_000 and rows[0] == 0 and (np.diff(rows) > 0).all()
     np.testing.assert_array_equal(rows, fit_rows(100_000, 10_000))
     np.testing.assert_array_equal(fit_rows(50, 10_000), np.arange(50))
+
+
+def test_empty_complete_store_from_a_bad_batch_size_is_refilled(digits, tmp_path):
+    """A 0-row "complete" store written by an old --batch-size -5 run is not reused."""
+    path = embed(digits, "pca:8", tmp_path / "s", progress=False).path
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest.pop("shards")  # an old store: no shard records
+    manifest["counts"] = {"rows": 1797, "embedded": 0, "skipped": 0}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    for shard in (path / "data").glob("*.parquet"):
+        shard.unlink()
+    store = embed(digits, "pca:8", path, progress=False)
+    assert store.manifest["counts"]["embedded"] == 1797 and len(store.to_numpy()[0]) == 1797

@@ -285,7 +285,8 @@ def expected_shards(num_rows: int, shard_size: int) -> dict[str, int]:
 def find_complete(path: str | Path, header: dict[str, Any]) -> EmbeddingStore | None:
     """The finished, intact store at ``path`` when it was made with the same
     :data:`IDENTITY_KEYS` as ``header`` (so a rerun can reuse it as is), else None.
-    Intact: every shard present with its recorded row count and SHA-256 (a full hash).
+    Intact: its counts cover every source row, and every shard is present with its
+    recorded row count and SHA-256 (a full hash).
 
     Raises:
         StoreError: a malformed manifest (names the file and the fix).
@@ -299,8 +300,12 @@ def find_complete(path: str | Path, header: dict[str, Any]) -> EmbeddingStore | 
     if identity_change(manifest, header, IDENTITY_KEYS):
         return None
     records = _records(manifest)
+    num_rows = int(header["source"]["num_rows"])
+    counts = manifest["counts"] if isinstance(manifest["counts"], dict) else {}
+    if counts.get("embedded", 0) + counts.get("skipped", 0) != num_rows:
+        return None  # e.g. a 0-row "complete" store left by a bad --batch-size in older versions
     if records is not None:
-        expected = expected_shards(int(header["source"]["num_rows"]), int(header["shard_size"]))
+        expected = expected_shards(num_rows, int(header["shard_size"]))
         covered = {n: r.get("rows", 0) + r.get("skipped", 0) for n, r in records.items()}
         if covered != expected or shard_problems(path, manifest, full=True):
             return None
