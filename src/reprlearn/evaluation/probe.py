@@ -400,8 +400,9 @@ def probe(
         result.measured_on[name] = whole if name in ("kmeans", "logme") else scored
     if split.given and {"kmeans", "logme"} & set(names):
         result.notes.append(
-            "k-means and LogME are label-free / training-free measures: they are computed "
-            "on the test store's items, not trained on one store and scored on the other."
+            "k-means and LogME train no probe (k-means is label-free clustering, LogME a "
+            "training-free label evidence): both are computed on the test store's items, not "
+            "trained on one store and scored on the other."
         )
     return result
 
