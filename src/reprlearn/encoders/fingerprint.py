@@ -46,9 +46,10 @@ def file_sha256(path: str | Path) -> str:
 def weights_location(encoder_name: str) -> Path | None:
     """The local folder or file an encoder name loads its weights from, else None
     (hub ids, torchvision weight enums, classical encoders)."""
-    from reprlearn.encoders.registry import resolve_name
+    from reprlearn.encoders.registry import resolve_name, split_random_weights
 
-    family, _, identifier = resolve_name(encoder_name.strip()).partition(":")
+    name = split_random_weights(encoder_name)[0]  # "hf:DIR (random weights)": DIR's config
+    family, _, identifier = resolve_name(name).partition(":")
     if not identifier or family == "store":
         return None
     identifier = identifier.removeprefix("local-dir:")  # timm's and open_clip's spelling
