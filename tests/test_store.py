@@ -338,3 +338,17 @@ def test_weights_fingerprint_follows_the_weights_not_the_folder(tmp_path):
     (model / "model.safetensors").write_bytes(b"weights v2")
     assert weights_fingerprint(f"st:{model}") != first
     assert weights_fingerprint("pca:8") is None and weights_fingerprint("st:some/hub-id") is None
+
+
+def test_cli_adding_a_label_column_is_said_in_words(tmp_path):
+    csv = tmp_path / "intents.csv"
+    rows = ["book a flight to paris,travel", "what is my balance,bank"] * 3
+    csv.write_text("text,category\n" + "\n".join(rows) + "\n")
+    out = str(tmp_path / "s")
+    assert _cli("embed", str(csv), "-e", "tfidf", "-o", out, "--json").returncode == 0
+    res = _cli("embed", str(csv), "-e", "tfidf", "-o", out, "--label-column", "category")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "the source changed: it now has a label column, label_column None -> 'category'" in (
+        res.stderr
+    )
+    assert "fingerprint" not in res.stderr and "--overwrite" in res.stderr

@@ -39,8 +39,14 @@ def _source_change(old: dict[str, Any], new: dict[str, Any]) -> str:
         changes.append("it no longer has a label column")
     elif o_labels != n_labels:
         changes.append(f"its classes changed ({len(o_labels)} -> {len(n_labels)} classes)")
-    if o_src.get("spec") != n_src.get("spec") and o_src.get("spec") is not None:
-        changes.append(f"it is now read as {n_src.get('spec')}, not {o_src.get('spec')}")
+    o_spec, n_spec = o_src.get("spec"), n_src.get("spec")
+    if isinstance(o_spec, dict) and isinstance(n_spec, dict) and o_spec != n_spec:
+        keys = sorted(set(o_spec) | set(n_spec), key=lambda k: (k != "source", k))
+        changes += [
+            f"{k} {o_spec.get(k)!r} -> {n_spec.get(k)!r}"
+            for k in keys
+            if o_spec.get(k) != n_spec.get(k)
+        ]
     if o_src.get("num_rows") != n_src.get("num_rows") and o_src.get("num_rows") is not None:
         changes.append(
             f"it now has {n_src.get('num_rows')} rows, the store {o_src.get('num_rows')}"
