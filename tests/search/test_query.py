@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -86,3 +87,26 @@ def test_cli_search_json_and_index(digits_store, text_store):
     assert "tedious, long and pointless" in best
     res = runner.invoke(app, ["search", str(digits_store), "id:3", "--k", "3"])
     assert res.exit_code == 0 and "index (flat)" in res.output
+
+
+def test_image_file_query_is_embedded_with_the_store_encoder(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for cls in ("red", "blue"):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(6):
+            base = np.array([200, 30, 30] if cls == "red" else [30, 30, 200], dtype=float)
+            pixels = np.clip(base + rng.normal(0, 25, size=(16, 16, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "imgs" / cls / f"{i}.png")
+    store = reprlearn.embed(
+        reprlearn.load_dataset(str(tmp_path / "imgs")), "pca:4", out=tmp_path / "s", progress=False
+    )
+    query = tmp_path / "imgs" / "blue" / "3.png"
+    result = search(store.path, str(query), k=3)
+    top = result.results[0]
+    assert top["image"].endswith("3.png") and top["label"] == "blue"
+    assert top["score"] == pytest.approx(1.0, abs=1e-4)
+    assert {r["label"] for r in result.results} == {"blue"}
+    with pytest.raises(QueryError, match="no such image file"):
+        search(store.path, str(tmp_path / "missing.jpg"))

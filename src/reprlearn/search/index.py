@@ -299,6 +299,8 @@ def build_index(
         same = existing.kind == chosen and existing.metric == metric
         if same and _fresh(store, existing):
             return existing
+        if not _fresh(store, existing):
+            why += "; rebuilt: the store changed after it was last indexed"
     out = prepare_out_dir(index_dir(store), kind="index", overwrite=True)
     with writer_lock(out):
         start = time.perf_counter()
