@@ -148,3 +148,23 @@ def test_names_round_trip_and_which_families_have_weights():
     assert split_random_weights("pca:8") == ("pca:8", False)
     assert has_pretrained_weights("minilm") and has_pretrained_weights("torchvision:resnet18")
     assert not has_pretrained_weights("pca:8") and not has_pretrained_weights("tfidf")
+
+
+@pytest.mark.slow
+def test_cli_compare_random_weights_named_in_results(tmp_path):
+    from reprlearn.cli import _register_commands, app
+    from reprlearn.data import load_dataset
+
+    _register_commands()
+    for i, row in enumerate(load_dataset("digits").select(range(100))):
+        (tmp_path / "images" / str(row["label"])).mkdir(parents=True, exist_ok=True)
+        row["image"].save(tmp_path / "images" / str(row["label"]) / f"{i}.png")
+    out = tmp_path / "report"
+    args = ["compare", str(tmp_path / "images"), "--encoders", "pca:4,timm:test_resnet",
+            "--random-weights", "--protocols", "linear", "-o", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    names = {e["encoder"] for e in results["ranking"]}
+    assert names == {"pca:4", "timm:test_resnet (random weights)"}  # pca as usual
+    assert "timm:test_resnet (random weights)" in (out / "report.html").read_text()
