@@ -84,6 +84,6 @@ class EpochCheckpoint(L.Callback):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)
+        trainer.save_checkpoint(tmp, weights_only=False)  # with optimiser state, for resume
         if trainer.is_global_zero:
             tmp.replace(self.path)
