@@ -279,3 +279,14 @@ def test_hub_style_dataset_keeps_string_labels_and_chosen_columns(tmp_path):
         DataError, match=r"columns are \['utterance', 'intent'\]. Pass --text-column"
     ):
         load_dataset(f"hf:{folder}")
+
+
+def test_origin_is_the_line_a_multiline_row_starts_on(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text('text,label\n"first\nspans two lines",a\n\nsecond,b\nthird,c,extra\n')
+    with pytest.raises(DataError, match=r"m.csv:6: row has 3 fields"):
+        load_dataset(str(path))
+    path.write_text('text,label\n"first\nspans two lines",a\n\nsecond,b\n')
+    ds = load_dataset(str(path))
+    assert ds["text"] == ["first\nspans two lines", "second"]
+    assert ds["origin"] == [f"{path}:2", f"{path}:5"]  # was :3 (the row's last line)

@@ -127,9 +127,11 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None):
     sep = _separator(content, SEPARATORS[fmt])
     reader = csv.reader(content.splitlines(keepends=True), delimiter=sep)
     header: list[str] | None = None
-    lines: list[int] = []
+    lines: list[int] = []  # the line each row starts on (a quoted cell may span lines)
+    end = 0
     try:
         for row in reader:
+            start, end = end + 1, reader.line_num
             if not row or all(not cell.strip() for cell in row) and len(row) <= 1:
                 continue  # blank lines are skipped, as pandas does
             if header is None:
@@ -138,7 +140,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None):
                 continue
             if len(row) != len(header):
                 raise DataError(
-                    f"{_where(path, reader.line_num)}: row has {len(row)} fields, the header "
+                    f"{_where(path, start)}: row has {len(row)} fields, the header "
                     f"has {len(header)} ({', '.join(header)}); quote cells that contain "
                     f"{SEPARATOR_NAMES[sep]} or fix the row"
                     + (
@@ -147,7 +149,7 @@ def _read_delimited(path: Path, fmt: str, encoding: str | None):
                         else ""
                     )
                 )
-            lines.append(reader.line_num)
+            lines.append(start)
     except csv.Error as e:
         raise DataError(f"{_where(path, reader.line_num)}: not valid {fmt.upper()} ({e})") from None
     if header is None:
