@@ -30,15 +30,6 @@ CLI_ARGS = ["pretrain", "digits", "--method", "simclr", "--backbone", "mlp", "--
             "--set", "proj_hidden=64", "--set", "proj_out=32"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train far faster on one thread than on contended cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     return load_image_data("digits", max_items=400, seed=0)
@@ -67,7 +58,7 @@ def _cli(out):
 
 
 def _popen(out, **kw):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as the in-process runs (_one_thread)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as the in-process runs (conftest)
     return subprocess.Popen(_cli(out), env=env, **kw)
 
 

@@ -18,15 +18,6 @@ from reprlearn.training.pretrain import pretrain
 SMALL = {"proj_hidden": 64, "proj_out": 32}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models train far faster on one thread than on contended cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     return load_image_data("digits", max_items=400, seed=0)
