@@ -1,28 +1,25 @@
-"""The batching loop: dataset + encoder -> embedding store (or an in-memory array).
+"""Dataset + encoder -> embedding store (or an in-memory array).
 
-``embed`` walks the dataset in shards of ``shard_size`` rows. Within a shard, items are
-decoded (and preprocessed, for neural encoders) in DataLoader workers, texts are sorted
-by length to cut padding, batches run on the chosen device and precision, and the
-vectors go back to input order before the shard is written atomically. A rerun skips
-shards already written, so an interrupted run (Ctrl-C, kill -9) resumes and ends with
-the same rows as an uninterrupted one.
+``embed`` validates its settings, fits the encoder when it needs a fit (on a bounded
+sample, :mod:`reprlearn.fitting`) or reuses a store's fitted state (``store:TRAIN``),
+then walks the dataset in shards of ``shard_size`` rows: each shard goes through the
+batching loop (:mod:`reprlearn.batching`) and is written atomically. A rerun skips
+shards already written and intact, so an interrupted run (Ctrl-C, kill -9) resumes and
+ends with the same rows as an uninterrupted one, and a damaged store is repaired.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import datasets
 import numpy as np
-import torch
-from torch.utils.data import DataLoader
 
-from reprlearn.data.items import BadItem, decode_item, describe_row, failure_reason
+from reprlearn.batching import Run, default_batch_size, default_workers, encode_rows
+from reprlearn.data.items import decode_item, describe_row
 from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.encoders.base import Encoder, TorchEncoder
@@ -35,127 +32,8 @@ from reprlearn.store import EmbeddingStore, StoreWriter, expected_shards, find_c
 from reprlearn.versions import library_versions
 
 ON_ERROR = ("raise", "skip")
-
-
-@dataclass(frozen=True)
-class _Run:
-    """Settings of one embedding run."""
-
-    encoder: Encoder
-    batch_size: int
-    num_workers: int
-    on_error: str
-    normalize: bool
-    describe: Callable[[int], str]
-
-
-def _default_batch_size(encoder: Encoder) -> int:
-    if not isinstance(encoder, TorchEncoder):
-        return 4096
-    # texts: batches are length-sorted, so large ones pad little and run bigger GEMMs
-    return 256 if encoder.modality == "text" else 128
-
-
-def _default_workers(encoder: Encoder) -> int:
-    if not isinstance(encoder, TorchEncoder) or encoder.modality == "text":
-        return 0
-    return max(1, min(8, (os.cpu_count() or 2) // 2))
-
-
-class _Rows(torch.utils.data.Dataset):
-    """Raw items of some rows -> (row id, prepared item or BadItem), in DataLoader workers."""
-
-    def __init__(self, raw: Sequence[Any], ids: np.ndarray, prepare: Callable[[Any], Any]) -> None:
-        self.raw, self.ids, self.prepare = raw, ids, prepare
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def __getitem__(self, j: int) -> tuple[int, Any]:
-        try:
-            return int(self.ids[j]), self.prepare(self.raw[j])
-        except Exception as e:  # a corrupt image, an empty text: judged in the main process
-            return int(self.ids[j]), BadItem(failure_reason(e))
-
-
-class _Collate:
-    """Splits good items from bad ones and collates the good ones (runs in workers)."""
-
-    def __init__(self, collate: Callable[[list[Any]], Any] | None) -> None:
-        self.collate = collate
-
-    def __call__(self, batch: list[tuple[int, Any]]):
-        good = [(i, x) for i, x in batch if not isinstance(x, BadItem)]
-        bad = [(i, x) for i, x in batch if isinstance(x, BadItem)]
-        items = [x for _, x in good]
-        collated = self.collate(items) if (self.collate and items) else items
-        return [i for i, _ in good], collated, bad
-
-
-def _batches(encoder: Encoder, raw: Sequence[Any], batch_size: int) -> list[list[int]]:
-    """Index batches; texts sorted by length (longest first) so batches pad little."""
-    order = np.arange(len(raw))
-    if isinstance(encoder, TorchEncoder) and encoder.modality == "text":
-        lengths = _text_lengths(encoder, raw)
-        order = np.argsort(-lengths, kind="stable")
-    return [order[s : s + batch_size].tolist() for s in range(0, len(raw), batch_size)]
-
-
-def _text_lengths(encoder: TorchEncoder, raw: Sequence[Any]) -> np.ndarray:
-    """Sort keys of texts: the encoder's batched ``lengths`` (e.g. token counts) when it
-    has one, else its per-item ``length``; non-strings (bad items) get 0."""
-    batched = getattr(encoder, "lengths", None)
-    if batched is not None:
-        texts = [x if isinstance(x, str) else "" for x in raw]
-        return np.asarray(batched(texts), dtype=np.int64)
-    return np.array([encoder.length(x) if isinstance(x, str) else 0 for x in raw])
-
-
-def _encode_rows(raw: Sequence[Any], ids: np.ndarray, run: _Run, advance: Callable[[int], None]):
-    """Embed ``raw`` items; returns (kept ids in input order, float32 (n, dim), skipped)."""
-    enc = run.encoder
-    neural = isinstance(enc, TorchEncoder)
-    modality = enc.modality
-
-    def prepare(item: Any) -> Any:
-        value = decode_item(item, modality)
-        return enc.preprocess(value) if neural else value
-
-    loader = DataLoader(
-        _Rows(raw, ids, prepare),
-        batch_sampler=_batches(enc, raw, run.batch_size),
-        collate_fn=_Collate(enc.collate if neural else None),
-        num_workers=run.num_workers,
-        persistent_workers=False,
-    )
-    out_ids: list[int] = []
-    out_vecs: list[np.ndarray] = []
-    skipped: list[dict[str, Any]] = []
-    with torch.inference_mode():
-        for good_ids, batch, bad in loader:
-            for row, item in bad:
-                if run.on_error == "raise":
-                    raise DataError(
-                        f"{run.describe(row)}: {item.reason}. Fix it, or pass --on-error skip "
-                        "to skip such items (they are counted in the manifest)"
-                    )
-                skipped.append({"id": row, "reason": item.reason})
-            if good_ids:
-                vecs = (
-                    enc.forward(enc.move(batch)).float().cpu().numpy()
-                    if neural
-                    else enc.encode(batch)
-                )
-                out_ids += good_ids
-                out_vecs.append(np.asarray(vecs, dtype=np.float32))
-            advance(len(good_ids) + len(bad))
-    dim = enc.dim
-    X = np.concatenate(out_vecs) if out_vecs else np.zeros((0, dim), np.float32)
-    order = np.argsort(np.asarray(out_ids, dtype=np.int64), kind="stable")
-    X = X[order]
-    if run.normalize and len(X):
-        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    return np.asarray(out_ids, dtype=np.int64)[order], X.astype(np.float32), skipped
+# the names benchmarks/embed_*.py import
+_default_batch_size, _default_workers = default_batch_size, default_workers
 
 
 def _prepare_encoder(
@@ -285,10 +163,10 @@ def embed(
     if column == "image":
         raw_ds = dataset.cast_column("image", datasets.Image(decode=False))
     spec = source_spec(dataset)
-    run = _Run(
+    run = Run(
         enc,
-        batch_size or _default_batch_size(enc),
-        _default_workers(enc) if num_workers is None else num_workers,
+        batch_size or default_batch_size(enc),
+        default_workers(enc) if num_workers is None else num_workers,
         on_error,
         normalize,
         lambda row: describe_row(raw_ds, row, spec),
@@ -324,7 +202,7 @@ def embed(
         return _write_shards(writer, run, dataset, raw_ds, column, progress, fit)
 
 
-def _fit(writer: StoreWriter, run: _Run, raw_ds: datasets.Dataset, column: str) -> dict[str, Any]:
+def _fit(writer: StoreWriter, run: Run, raw_ds: datasets.Dataset, column: str) -> dict[str, Any]:
     """Fit (or restore, or reuse) the encoder's state; the manifest's fit facts."""
     enc, state_dir = run.encoder, writer.encoder_state_dir
     if writer.manifest.get("fitted_from"):
@@ -341,7 +219,7 @@ def _fit(writer: StoreWriter, run: _Run, raw_ds: datasets.Dataset, column: str) 
 
 def _write_shards(
     writer: StoreWriter,
-    run: _Run,
+    run: Run,
     dataset: datasets.Dataset,
     raw_ds: datasets.Dataset,
     column: str,
@@ -362,7 +240,7 @@ def _write_shards(
             if writer.done(index, rows):
                 advance(rows)
                 continue
-            ids, X, skipped = _encode_rows(
+            ids, X, skipped = encode_rows(
                 raw_ds[lo : lo + rows][column], np.arange(lo, lo + rows), run, advance
             )
             labels = labels_all[ids] if labels_all is not None else None
@@ -413,9 +291,9 @@ def encode_items(
     """
     check_settings(batch_size, 1, 0, "raise")
     enc, _, _ = _prepare_encoder(encoder, device, precision)
-    run = _Run(
+    run = Run(
         enc,
-        batch_size or _default_batch_size(enc),
+        batch_size or default_batch_size(enc),
         0,
         "raise",
         normalize,
@@ -424,5 +302,5 @@ def encode_items(
     if enc.requires_fit and not getattr(enc, "fitted_", False):
         enc.fit([decode_item(x, enc.modality) for x in items])
     with progress_bar(f"embed {enc.name}", total=len(items), enabled=progress) as advance:
-        _, X, _ = _encode_rows(list(items), np.arange(len(items)), run, advance)
+        _, X, _ = encode_rows(list(items), np.arange(len(items)), run, advance)
     return X
