@@ -79,6 +79,12 @@ def test_bad_input(tmp_path, corpus):
         train_word_vectors(str(corpus), tmp_path / "v2", min_count=10_000, progress=False)
     with pytest.raises(DataError, match="word2vec, fasttext"):
         train_word_vectors(str(corpus), tmp_path / "v3", method="glove", progress=False)
+    train_word_vectors(str(corpus), tmp_path / "v4", min_count=1, epochs=1, progress=False)
+    with pytest.raises(OutputError, match="--overwrite"):
+        train_word_vectors(str(corpus), tmp_path / "v4", min_count=1, epochs=1, progress=False)
+    train_word_vectors(
+        str(corpus), tmp_path / "v4", min_count=1, epochs=1, overwrite=True, progress=False
+    )
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine")
     with pytest.raises(OutputError, match="did not write"):

@@ -335,10 +335,11 @@ def context(
             labels = [names[i] for i in ds["label"]]
     result = word_senses(encoder, word, texts, labels, n_senses=senses)
     if out is not None:
-        from reprlearn.outdir import prepare_out_dir, writer_lock
+        from reprlearn.outdir import writer_lock
         from reprlearn.words.senses_report import write_senses_report
+        from reprlearn.words.vectors import fresh_out_dir
 
-        folder = prepare_out_dir(out, kind="senses", overwrite=overwrite)
+        folder = fresh_out_dir(out, "senses", overwrite, "result.json")
         with writer_lock(folder):
             write_senses_report(result, folder)
     summary = {

@@ -85,8 +85,9 @@ def train_bag_classifier(
     Raises:
         DataError: fewer than 2 classes, or no words.
     """
-    from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
+    from reprlearn.outdir import write_json_atomic, writer_lock
     from reprlearn.progress import progress_bar
+    from reprlearn.words.vectors import fresh_out_dir
 
     if len(set(labels)) < 2:
         raise DataError(
@@ -134,7 +135,7 @@ def train_bag_classifier(
     with torch.inference_mode():
         ids, offsets, known, oov = to_bags([texts[i] for i in test_rows], index)
         accuracy = float((model(ids, offsets).argmax(1) == y[test_rows]).float().mean())
-    out = prepare_out_dir(out, kind="bag", overwrite=overwrite)
+    out = fresh_out_dir(out, "bag", overwrite, "manifest.json")
     manifest = {
         "method": "bag (nn.EmbeddingBag mean + linear, fastText-style supervised)",
         "vocab_size": len(vocab), "dim": dim, "classes": label_names, "epochs": epochs, "lr": lr,

@@ -63,7 +63,8 @@ def distill_static(
     Raises:
         ReprlearnError: not a local folder; ImportError: model2vec's distill extra missing.
     """
-    from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
+    from reprlearn.outdir import write_json_atomic, writer_lock
+    from reprlearn.words.vectors import fresh_out_dir
 
     folder = resolve_model_folder(model)
     try:
@@ -72,7 +73,7 @@ def distill_static(
         raise ImportError(
             f"words distill needs model2vec with skeletoken: pip install model2vec skeletoken ({e})"
         ) from e
-    out = prepare_out_dir(out, kind="static", overwrite=overwrite)
+    out = fresh_out_dir(out, "static", overwrite, "reprlearn_distill.json")
     start = time.perf_counter()
     with writer_lock(out):
         static = distill(model_name=folder, pca_dims=pca_dims)

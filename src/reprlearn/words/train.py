@@ -62,8 +62,9 @@ def train_word_vectors(
         DataError: unknown method, bad option, empty corpus, or no word reaching
             ``min_count``.
     """
-    from reprlearn.outdir import prepare_out_dir, writer_lock
+    from reprlearn.outdir import writer_lock
     from reprlearn.progress import progress_bar
+    from reprlearn.words.vectors import fresh_out_dir
 
     if method not in METHODS:
         raise DataError(f"--method {method!r}: choose one of {', '.join(METHODS)}")
@@ -88,7 +89,7 @@ def train_word_vectors(
             f"{source}: no word occurs {min_count} times ({facts['types']} distinct words in "
             f"{facts['tokens']} tokens); lower --min-count"
         )
-    out = prepare_out_dir(out, kind="vectors", overwrite=overwrite)
+    out = fresh_out_dir(out, "vectors", overwrite, "manifest.json")
     start = time.perf_counter()
     with (
         writer_lock(out),

@@ -224,3 +224,20 @@ def open_vectors(name: str) -> tuple[Any, dict[str, Any]]:
         "kind": "fasttext" if subwords else (kind if kind != "auto" else "w2v"),
         "subwords": subwords,
     }
+
+
+def fresh_out_dir(out: str | Path, kind: str, overwrite: bool, done: str) -> Path:
+    """:func:`reprlearn.outdir.prepare_out_dir` that also refuses a finished folder of the
+    same kind (one holding ``done``) unless ``overwrite``: nothing is replaced silently.
+
+    Raises:
+        OutputError: ``out`` holds a finished folder and ``overwrite`` is False, or
+            anything :func:`prepare_out_dir` refuses.
+    """
+    from reprlearn.outdir import OutputError, prepare_out_dir
+
+    if not overwrite and (Path(out) / done).is_file():
+        raise OutputError(
+            f"{out} already holds {kind} ({done}); pass --overwrite to replace it, or choose another --out"
+        )
+    return prepare_out_dir(out, kind=kind, overwrite=overwrite)
