@@ -79,6 +79,10 @@ def test_second_writer_is_refused_naming_the_first_then_stale_lock_taken_over(di
         for overwrite in (False, True):
             with pytest.raises(OutputError, match=f"pid {child.pid}"):
                 embed(digits, "pca:8", out, overwrite=overwrite, progress=False)
+        with pytest.raises(
+            StoreError, match=f"being written by another process \\(pid {child.pid}"
+        ):
+            EmbeddingStore.open(out)
     finally:
         child.kill()
         child.wait()

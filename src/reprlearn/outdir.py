@@ -142,6 +142,17 @@ def _read_lock(lock: Path) -> dict[str, Any] | None:
         return None
 
 
+def lock_holder(path: str | Path) -> dict[str, Any] | None:
+    """The live writer of ``path`` (``{"pid", "host", "started"}`` from its lock), or None
+    when no lock is held or its process died on this host (a stale lock)."""
+    held = _read_lock(Path(path) / LOCK)
+    if not held:
+        return None
+    if held.get("host") == socket.gethostname() and isinstance(held.get("pid"), int):
+        return held if _pid_alive(held["pid"]) else None
+    return held
+
+
 @contextlib.contextmanager
 def writer_lock(path: str | Path) -> Iterator[None]:
     """Hold ``path/.lock`` while writing ``path``; released on exit (also on error).

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reprlearn.errors import StoreError
-from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
+from reprlearn.outdir import lock_holder, prepare_out_dir, write_json_atomic, writer_lock
 from reprlearn.store_identity import identity_change, same_space
 
 MANIFEST = "manifest.json"
@@ -173,12 +173,17 @@ class EmbeddingStore:
 
         Raises:
             StoreError: no or malformed ``manifest.json``; the run that writes it has not
-                finished; a shard missing, extra, shorter or altered (names the shard and
+                finished (names the writer's pid when it is still running); a shard missing, extra, shorter or altered (names the shard and
                 says to rerun ``embed``, which repairs it).
         """
         path = Path(path)
         store = cls(path, read_manifest(path))
         if store.manifest.get("status") != "complete":
+            if (writer := lock_holder(path)) is not None:
+                raise StoreError(
+                    f"{path} is being written by another process (pid {writer.get('pid')} on "
+                    f"{writer.get('host')}, since {writer.get('started')}); wait for it to finish"
+                )
             raise StoreError(
                 f"{path} is incomplete (interrupted run?): rerun the same `reprlearn embed` command to resume it"
             )
