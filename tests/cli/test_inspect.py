@@ -60,3 +60,20 @@ def test_inspect_not_a_store(tmp_path):
     assert result.exit_code != 0
     assert isinstance(result.exception, StoreError)
     assert "not an embedding store" in str(result.exception)
+
+
+def test_inspect_classes_seed_and_map_csv(store, tmp_path):
+    args = ["inspect", str(store), "--out", str(tmp_path), "--sample", "6", "--json"]
+    result = runner.invoke(app, [*args, "--classes", "3,7"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["classes"] == ["3", "7"] and len(data["sample_ids"]) == 6
+    lines = (tmp_path / "map.csv").read_text().splitlines()
+    assert lines[0] == "id,label,x,y" and len(lines) == 1 + 600
+    other = runner.invoke(app, [*args, "--seed", "1", "--overwrite"])
+    assert (
+        json.loads(other.output)["classes"]
+        != json.loads(runner.invoke(app, [*args, "--seed", "2", "--overwrite"]).output)["classes"]
+    )
+    bad = runner.invoke(app, [*args, "--classes", "11"])
+    assert bad.exit_code != 0 and "not among the classes" in str(bad.exception)
