@@ -1,5 +1,6 @@
 """The word-level path on real text: ``reprlearn compare`` on SentEval MR (and SST2 with
-``--sst2``) with onehot, tfidf, mean word2vec (trained on all SentEval text), its SIF
+``--sst2``) with onehot (``onehot:2000`` by default: compare's geometry step costs
+O(V^3) in the dimension, so the full 10,000-word vocabulary takes many minutes), tfidf, mean word2vec (trained on all SentEval text), its SIF
 variant, static:minilm (model2vec distilled offline) and minilm.
 
 Budget: protocol ``linear`` only (held-out 80/20 split, as compare does); MR is 10,662
@@ -62,12 +63,17 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--w2v", help="a words-train folder (default: train on all SentEval)")
     p.add_argument("--static", default="static:minilm")
+    p.add_argument(
+        "--onehot",
+        default="onehot:2000",
+        help="onehot:V (compare's geometry step costs O(V^3): V=10,000 takes many minutes on 2 cores)",
+    )
     p.add_argument("--sst2", action="store_true", help="also SST2 (train -> test files)")
     p.add_argument("--out", default=None, help="report folder (default: a temp folder)")
     args = p.parse_args()
     work = Path(args.out or tempfile.mkdtemp(prefix="words-compare-"))
     vec = _vectors(args.w2v, work)
-    encoders = ["onehot", "tfidf", f"w2v:{vec}", f"w2v:{vec}:sif", args.static, "minilm"]
+    encoders = [args.onehot, "tfidf", f"w2v:{vec}", f"w2v:{vec}:sif", args.static, "minilm"]
     rows = _run(str(SHARED / "senteval" / "MR"), encoders, work / "MR")
     if args.sst2:
         sst = SHARED / "senteval" / "SST2"
