@@ -134,3 +134,16 @@ def test_compare_with_word_level_encoders(vectors, tmp_path):
     assert r.exit_code == 0, r.output
     results = json.loads((tmp_path / "rep" / "results.json").read_text())
     assert len(results["ranking"]) == 3
+
+
+def test_distill_needs_a_local_folder(tmp_path, monkeypatch, capsys):
+    code, out = run_main(
+        "words",
+        "distill",
+        "st:someone/some-model",
+        "--out",
+        tmp_path / "s",
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    assert code == 2 and "local model folder" in out.err
