@@ -59,7 +59,7 @@ def contact_sheet(
         axes[0][0].axis("off")
     more = f" (first {MAX_ROWS} of {len(rows)})" if len(rows) > MAX_ROWS else ""
     fig.suptitle(title + more, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))  # room for the title
     path = Path(path)
     fig.savefig(path, dpi=110)
     plt.close(fig)
