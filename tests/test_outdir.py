@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -75,3 +76,17 @@ def test_second_writer_is_refused_and_stale_lock_taken_over(tmp_path):
     with writer_lock(out):
         assert json.loads((out / ".lock").read_text())["pid"] == os.getpid()
     assert not (out / ".lock").exists()
+
+
+def test_lock_holder_is_the_live_writer_only(tmp_path):
+    from reprlearn.outdir import LOCK, lock_holder
+
+    out = tmp_path / "s"
+    assert lock_holder(out) is None
+    with writer_lock(out):
+        assert lock_holder(out)["pid"] == os.getpid()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    held = {"pid": int(dead), "host": socket.gethostname()}
+    (out / LOCK).write_text(json.dumps(held))
+    assert lock_holder(out) is None  # its process is gone: stale
