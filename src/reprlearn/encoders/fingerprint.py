@@ -46,8 +46,9 @@ def file_sha256(path: str | Path) -> str:
 def weights_location(encoder_name: str) -> Path | None:
     """The local folder or file an encoder name loads its weights from, else None
     (hub ids, torchvision weight enums, classical encoders)."""
-    from reprlearn.encoders.registry import resolve_name, split_random_weights
+    from reprlearn.encoders.registry import _load_families, resolve_name, split_random_weights
 
+    _load_families()  # so aliases resolve (minilm -> st:PATH)
     name = split_random_weights(encoder_name)[0]  # "hf:DIR (random weights)": DIR's config
     family, _, identifier = resolve_name(name).partition(":")
     if not identifier or family == "store":
