@@ -340,7 +340,7 @@ def _result(reports, source, test, ds, ds_test, out: Path, plan: _Plan) -> Compa
             for r in reports
         }
         label_efficiency_plot(curves, out / "label_efficiency.png",
-                              title=f"label efficiency: {source}")  # fmt: skip
+                              title=f"label efficiency: {Path(source).name or source}")  # fmt: skip
         files["label_efficiency"] = "label_efficiency.png"
         budgets = reports[0].label_efficiency["budgets"]
         notes += list(dict.fromkeys(reports[0].label_efficiency.get("notes", [])))
