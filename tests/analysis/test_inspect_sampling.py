@@ -75,3 +75,36 @@ def test_queries_need_a_rebuildable_text_encoder(digits_store, tmp_path):
         inspect(digits_store, tmp_path / "o", queries=["a seven"])
     with pytest.raises(DataError, match="no query text"):
         read_queries(["  "])
+
+
+def test_text_queries_on_an_open_clip_image_store(tmp_path):
+    # CLIP embeds texts and images in one space: queries go through the text tower
+    import json
+
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    from reprlearn.data import load_dataset
+    from reprlearn.embed import embed
+
+    cfg = {
+        "embed_dim": 16,
+        "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8,
+                       "head_width": 16},
+        "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 32, "heads": 2,
+                     "layers": 1},
+    }  # fmt: skip
+    folder = tmp_path / "tiny-clip"
+    folder.mkdir()
+    torch.manual_seed(0)
+    model = open_clip.CLIP(**cfg)
+    config = {"model_cfg": cfg, "preprocess_cfg": {"mean": [0.5] * 3, "std": [0.5] * 3}}
+    (folder / "open_clip_config.json").write_text(json.dumps(config))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
+              str(folder / "open_clip_model.safetensors"))  # fmt: skip
+    digits = load_dataset("digits").select(range(40))
+    store = embed(digits, f"open_clip:{folder}", tmp_path / "store", progress=False)
+    result = inspect(store, tmp_path / "out", sample=6, queries=["a handwritten seven"])
+    assert len(result.query_neighbors) == 5
+    assert all(-1 <= r["cosine"] <= 1 for r in result.query_neighbors)

@@ -177,7 +177,8 @@ def inspect(
             :func:`stratified_sample`).
         classes: class names to sample from instead (CLI ``--classes a,b,c``).
         queries: texts whose nearest items to list too, embedded with the store's own
-            encoder (rebuilt from the manifest and the store's fitted state; CLI
+            encoder (rebuilt from the manifest and the store's fitted state; for an
+            ``open_clip`` image store, its text tower: text-to-image search; CLI
             ``--queries FILE_OR_TEXT``).
         projection: ``"pca"`` (default), ``"tsne"`` or ``"umap"`` (needs umap-learn).
         k: neighbours per item (default 5) for the list and the label agreement, which
@@ -297,13 +298,17 @@ def _embed_queries(store: EmbeddingStore, queries: Sequence[str]) -> np.ndarray:
     from reprlearn.encoders.fitted_store import load_fitted
 
     described = store.manifest.get("encoder") or {}
+    options: dict[str, Any] = {}
     if described.get("modality", "text") != "text":
-        raise DataError(
-            f"--queries are texts, but {store.path} holds {described.get('modality')} "
-            f"embeddings of {store.encoder_name}; inspect a text store"
-        )
+        if not store.encoder_name.startswith("open_clip:"):
+            raise DataError(
+                f"--queries are texts, but {store.path} holds {described.get('modality')} "
+                f"embeddings of {store.encoder_name}; inspect a text store (or an open_clip "
+                "image store: its text tower shares the image space)"
+            )
+        options["modality"] = "text"  # CLIP: texts and images live in one space
     try:
-        encoder = load_fitted(store.path)
+        encoder = load_fitted(store.path, **options)
     except (ReprlearnError, OSError, ImportError, ValueError) as e:
         raise DataError(
             f"--queries: cannot rebuild the encoder {store.encoder_name!r} of {store.path} "
