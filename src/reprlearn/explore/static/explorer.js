@@ -19,7 +19,7 @@
     uniform float u_size; varying vec3 v_col;
     void main() { gl_Position = vec4((a_pos - u_off) * u_scale, 0.0, 1.0); gl_PointSize = u_size; v_col = a_col; }`;
   const FS = `precision mediump float; varying vec3 v_col; uniform float u_alpha;
-    void main() { vec2 d = gl_PointCoord - 0.5; if (dot(d, d) > 0.25) discard; gl_FragColor = vec4(v_col, u_alpha); }`;
+    void main() { vec2 d = gl_PointCoord - 0.5; if (dot(d, d) > 0.25) discard; gl_FragColor = vec4(v_col * u_alpha, u_alpha); }`;  // premultiplied: the canvas stays opaque
   function shader(type, src) {
     const s = gl.createShader(type); gl.shaderSource(s, src); gl.compileShader(s);
     if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
@@ -34,7 +34,7 @@
     scale: gl.getUniformLocation(prog, "u_scale"), off: gl.getUniformLocation(prog, "u_off"),
     size: gl.getUniformLocation(prog, "u_size"), alpha: gl.getUniformLocation(prog, "u_alpha") };
   const posBuf = gl.createBuffer(), colBuf = gl.createBuffer(), hiPos = gl.createBuffer(), hiCol = gl.createBuffer();
-  gl.enable(gl.BLEND); gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+  gl.enable(gl.BLEND); gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
 
   // draw in a fixed shuffled order, so no class is painted over the others
   const ORDER = Array.from({ length: n }, (_, i) => i);
