@@ -37,7 +37,7 @@ def data():
 
 def _run(out, data, **kw):
     args = dict(method="simclr", backbone="mlp", epochs=2, batch_size=64, precision="fp32",
-                progress=False, method_options=SMALL, data=data, seed=0)  # fmt: skip
+                progress=False, method_options=SMALL, data=data, seed=0, max_items=400)  # fmt: skip
     args.update(kw)
     return pretrain("digits", out=out, **args)
 
@@ -103,6 +103,10 @@ def test_unfinished_and_finished_runs_need_resume_or_overwrite(tmp_path, data):
     with pytest.raises(ReprlearnError, match="unfinished run: pass --resume to continue it, or "
                        "--overwrite to start afresh"):  # fmt: skip
         _run(out, data)
+    with pytest.raises(ReprlearnError, match=r"--batch-size 32 \(the run used 64\)"):
+        _run(out, data, batch_size=32, resume=True)  # was: silently another run
+    with pytest.raises(ReprlearnError, match=r"--method 'byol' \(the run used 'simclr'\)"):
+        _run(out, data, method="byol", resume=True)  # was: a state_dict traceback
     fresh = _run(out, data, overwrite=True)  # starts afresh
     assert [r["epoch"] for r in fresh.history] == [0, 1] and (out / "config.json").is_file()
     with pytest.raises(ReprlearnError, match="finished run: pass --overwrite"):

@@ -43,7 +43,12 @@ from reprlearn.training.module import OPTIMIZERS, PretrainModule
 from reprlearn.training.monitor import PretrainMonitor, read_log
 from reprlearn.training.options import check_at_least, check_method_options
 from reprlearn.training.quiet import quiet_lightning
-from reprlearn.training.run_folder import RESUME_CKPT, prepare_run_folder, run_state
+from reprlearn.training.run_folder import (
+    RESUME_CKPT,
+    prepare_run_folder,
+    record_settings,
+    run_state,
+)
 
 PRECISION_ALIASES = {"fp32": "32-true", "bf16": "bf16-mixed", "fp16": "16-mixed"}
 LIGHTNING_PRECISIONS = {"32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "16-true",
@@ -207,6 +212,15 @@ def pretrain(
         out = prepare_run_folder(out, resume=resume, overwrite=overwrite, epochs=epochs)
         lock = writer_lock(out)
     with lock:
+        if launched_rank() == 0:
+            settings = {"source": source if isinstance(source, str) else
+                        getattr(source, "_fingerprint", repr(source)),
+                        "source_options": source_options or {}, "method": cls.name,
+                        "method_options": method_options, "backbone": backbone,
+                        "batch_size": batch_size, "lr": lr, "optimizer": optimizer, "seed": seed,
+                        "max_items": max_items, "recipe": recipe, "image_size": image_size,
+                        "weight_decay": weight_decay, "warmup_epochs": warmup_epochs}  # fmt: skip
+            record_settings(out, settings, resume=resume)
         if resume and launched_rank() == 0 and run_state(out) == "finished":
             (out / "config.json").unlink()  # training on: unfinished until the new last epoch
         facts = _fit(

@@ -8,6 +8,10 @@ A run folder is in one of three states:
 * ``finished``: the exported encoder (``config.json`` + safetensors, written only when every
   epoch ran) is there: refused unless ``--overwrite``, or ``--resume`` with more epochs.
 
+``settings.json`` records the run's settings when it starts; ``--resume`` with other
+settings (batch size, method options, data subset, ...) is refused instead of silently
+continuing a different run (:func:`record_settings`).
+
 Folders are prepared through :func:`reprlearn.outdir.prepare_out_dir` (``kind="run"``), so
 ``--overwrite`` only ever deletes a run folder reprlearn wrote, never the working
 directory, a parent or the home folder.
@@ -15,6 +19,7 @@ directory, a parent or the home folder.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from reprlearn.errors import ReprlearnError
@@ -88,3 +93,45 @@ def prepare_run_folder(out: str | Path, *, resume: bool, overwrite: bool, epochs
                 f"than {done} to train it further, or --overwrite to start afresh"
             )
     return out
+
+
+SETTINGS = "settings.json"
+# settings a resumed run must share with the run it continues (epochs may grow; precision,
+# devices and accelerator may change with the machine)
+_FLAGS = {"source": "SOURCE", "source_options": "--split/--data-dir", "method": "--method",
+          "method_options": "--set", "backbone": "--backbone", "batch_size": "--batch-size",
+          "lr": "--lr", "optimizer": "--optimizer", "seed": "--seed", "max_items": "--max-items",
+          "recipe": "--recipe", "image_size": "--image-size", "weight_decay": "weight_decay",
+          "warmup_epochs": "warmup_epochs"}  # fmt: skip
+
+
+def record_settings(out: str | Path, settings: dict, *, resume: bool) -> None:
+    """Write ``out/settings.json`` for a new run; for ``resume``, check ``settings`` against it.
+
+    Args:
+        out: the run folder.
+        settings: the run's settings, keyed as :func:`~reprlearn.training.pretrain.pretrain`'s
+            arguments (``method``, ``batch_size``, ``method_options``, ...; JSON values).
+        resume: continuing the run in ``out`` (runs from before this file are not checked).
+
+    Raises:
+        ReprlearnError: a resumed run with other settings than the run it continues (the
+            message names each differing option, its value here and the run's).
+    """
+    from reprlearn.outdir import write_json_atomic
+
+    path = Path(out) / SETTINGS
+    settings = json.loads(json.dumps(settings, default=str))  # as they read back
+    if not resume or not path.is_file():
+        write_json_atomic(path, settings)
+        return
+    recorded = json.loads(path.read_text())
+    changed = [f"{_FLAGS.get(k, k)} {settings.get(k)!r} (the run used {recorded.get(k)!r})"
+               for k in sorted(set(settings) | set(recorded))
+               if settings.get(k) != recorded.get(k)]  # fmt: skip
+    if changed:
+        raise ReprlearnError(
+            f"{out}: --resume continues the run with its own settings, but these differ: "
+            f"{'; '.join(changed)}. Rerun with the run's values, or pass --overwrite instead "
+            "of --resume to start afresh with the new ones"
+        )
