@@ -15,7 +15,8 @@ from reprlearn.errors import DataError, StoreError
 
 from .conftest import text_rows, write_csv
 
-OPTS = {"source_options": {"label_column": "category"}, "precision": "fp32", "progress": False}
+OPTS = {"source_options": {"label_column": "category"}, "precision": "fp32", "progress": False,
+        "min_steps": 0}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from reprlearn.adapt.strategies import (
 )
 from reprlearn.errors import DataError, ReprlearnError
 
-FAST = {"epochs": 2, "batch_size": 128, "precision": "fp32", "progress": False, "lr": 3e-3}
+FAST = {"epochs": 2, "batch_size": 128, "precision": "fp32", "progress": False, "lr": 3e-3,
+        "min_steps": 0}  # fmt: skip
 
 
 def test_blocks_of_torch_families():

@@ -16,7 +16,8 @@ import pytest
 from reprlearn.adapt.finetune import finetune
 from reprlearn.errors import ReprlearnError
 
-FAST = {"epochs": 3, "batch_size": 32, "precision": "fp32", "progress": False, "lr": 1e-2}
+FAST = {"epochs": 3, "batch_size": 32, "precision": "fp32", "progress": False, "lr": 1e-2,
+        "min_steps": 0}  # fmt: skip
 
 
 def test_run_folder_files_and_metrics(tmp_path):
@@ -36,9 +37,13 @@ def test_run_folder_files_and_metrics(tmp_path):
 
 
 def test_labels_per_class_keeps_the_test_split_and_seed_repeats(tmp_path):
-    few = finetune("digits", "pca:16", out=tmp_path / "few", labels_per_class=5, **FAST)
+    few = finetune("digits", "pca:16", out=tmp_path / "few", labels_per_class=5,
+                   **{**FAST, "min_steps": 40, "lr": 0.03})  # fmt: skip
     assert few.n_train == 50 and few.n_val == 0 and few.n_test == 360
-    again = finetune("digits", "pca:16", out=tmp_path / "again", labels_per_class=5, **FAST)
+    assert len(few.history) == 20  # 2 steps per epoch: min_steps=40 gives 20 epochs, not 3
+    assert few.accuracy.value > 0.5
+    again = finetune("digits", "pca:16", out=tmp_path / "again", labels_per_class=5,
+                     **{**FAST, "min_steps": 40, "lr": 0.03})  # fmt: skip
     assert np.array_equal(few.y_test, again.y_test) and np.array_equal(few.y_pred, again.y_pred)
     full = finetune("digits", "pca:16", out=tmp_path / "all", **FAST)
     assert np.array_equal(few.y_test, full.y_test)  # same test items for every budget

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -145,7 +146,7 @@ def _loaders(job: _Job, train_ds, val_ds, collate=None):
     o = job.opts
     bs = max(1, min(o["batch_size"], len(train_ds)))
     common = {"collate_fn": collate, "num_workers": 0}
-    train = torch.utils.data.DataLoader(train_ds, batch_size=bs, drop_last=len(train_ds) > bs,
+    train = torch.utils.data.DataLoader(train_ds, batch_size=bs, drop_last=len(train_ds) % bs == 1,
                                         sampler=EpochSampler(len(train_ds), o["seed"]), **common)  # fmt: skip
     val = None
     if len(val_ds):
@@ -163,6 +164,9 @@ def _fit(job: _Job, model: FinetuneModel, trainable: Trainable | None, data, *, 
                             layer_decay=o["layer_decay"], weight_decay=o["weight_decay"],
                             label_smoothing=o["label_smoothing"])  # fmt: skip
     train_loader, val_loader = _loaders(job, *data)
+    # few-shot budgets: a handful of items is one step per epoch; give every run at least
+    # min_steps optimiser steps (more epochs), else the head barely moves from its init
+    epochs = max(epochs, math.ceil(o["min_steps"] / max(1, len(train_loader))))
     logger = RunLogger(job.out, stage, export)
     last = EpochCheckpoint(job.out, ckpt_name)
     callbacks: list[L.Callback] = [logger, last]
@@ -285,6 +289,7 @@ def finetune(
     unfreeze: int = 1,
     val_split: float = 0.1,
     patience: int = 5,
+    min_steps: int = 100,
     labels_per_class: int | None = None,
     test_size: float = 0.2,
     precision: str = "auto",
@@ -316,6 +321,8 @@ def finetune(
         unfreeze: ``partial``: the number of top blocks that train (default 1).
         val_split: stratified validation share for early stopping (``patience`` epochs)
             and the best checkpoint (default 0.1; none when a class would get no item).
+        min_steps: at least this many optimiser steps per stage (few-shot budgets get more
+            epochs than ``epochs``; default 100).
         labels_per_class: train on N items per class (few-shot); the test split is unchanged.
         precision: ``auto`` (bf16 autocast where fast) | ``fp32`` | ``bf16``.
         accelerator: Lightning's (``auto``, ``cpu``, ``gpu``). seed: seeds everything.

@@ -76,6 +76,7 @@ def finetune(
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay")] = 0.01,
     val_split: Annotated[float, typer.Option(help="stratified validation share (early stopping)")] = 0.1,
     patience: Annotated[int, typer.Option(help="early-stopping patience in epochs (0: off)")] = 5,
+    min_steps: Annotated[int, typer.Option(help="at least this many steps (few-shot: more epochs)")] = 100,
     labels_per_class: Annotated[str | None, typer.Option(help="few-shot budget N, or a list 5,20,all")] = None,
     test: Annotated[str | None, typer.Option(help="a separate labelled test source")] = None,
     test_size: Annotated[float, typer.Option(help="held-out test share when no --test")] = 0.2,
@@ -120,7 +121,7 @@ def finetune(
                    label_smoothing=label_smoothing, epochs=epochs, lp_epochs=lp_epochs,
                    batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                    backbone_lr_mult=backbone_lr_mult, layer_decay=layer_decay, unfreeze=unfreeze,
-                   val_split=val_split, patience=patience, test=test, test_size=test_size,
+                   val_split=val_split, patience=patience, min_steps=min_steps, test=test, test_size=test_size,
                    precision=precision, accelerator=accelerator, seed=seed, source_options=data)  # fmt: skip
     strategies = [s.strip() for s in strategy.split(",") if s.strip()]
     budgets = _budgets(labels_per_class)
