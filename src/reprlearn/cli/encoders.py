@@ -35,7 +35,12 @@ def encoders(json_: o.Json = False) -> None:
     if json_:
         console.print_json(json.dumps({"families": rows, "aliases": aliases}))
         return
-    table = Table(title="encoder families")
+    table = Table(
+        title="encoder families",
+        caption="needs download: pretrained weights come from the network, a cache or a "
+        "local folder, or loading fails saying how to get them; --random-weights (embed, "
+        "compare) builds such an encoder with random weights instead",
+    )
     for column in ("family", "example", "description", "installed", "offline"):
         table.add_column(column, overflow="fold")  # narrow terminals wrap, never cut
     for r in rows:
