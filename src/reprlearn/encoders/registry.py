@@ -8,6 +8,10 @@ A family registers a factory with :func:`register`::
 ``load_encoder("pca:32")`` then calls the factory with ``identifier="32"``. Short
 aliases (``minilm``) resolve to full names first. Families whose library is missing
 still list (``reprlearn encoders`` shows them as not installed).
+
+Families registered with ``needs_download=True`` have pretrained weights: their factory
+takes ``random_weights`` (bool) and must load the pretrained weights or raise
+:class:`~reprlearn.encoders.base.WeightsUnavailableError`, never fall back to random ones.
 """
 
 from __future__ import annotations
