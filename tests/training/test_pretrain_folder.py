@@ -107,6 +107,9 @@ def test_unfinished_and_finished_runs_need_resume_or_overwrite(tmp_path, data):
         _run(out, data, batch_size=32, resume=True)  # was: silently another run
     with pytest.raises(ReprlearnError, match=r"--method 'byol' \(the run used 'simclr'\)"):
         _run(out, data, method="byol", resume=True)  # was: a state_dict traceback
+    (out / "settings.json").unlink()  # a run from before settings.json
+    with pytest.raises(ReprlearnError, match="does not fit the model these options build"):
+        _run(out, data, method="byol", resume=True)
     fresh = _run(out, data, overwrite=True)  # starts afresh
     assert [r["epoch"] for r in fresh.history] == [0, 1] and (out / "config.json").is_file()
     with pytest.raises(ReprlearnError, match="finished run: pass --overwrite"):

@@ -355,7 +355,13 @@ def lightning_errors():
 
 def fit_interruptible(trainer: L.Trainer, module, loader, ckpt: Path | None) -> None:
     """``trainer.fit`` that lets Ctrl-C surface as ``KeyboardInterrupt`` (Lightning turns it
-    into ``SystemExit(1)`` and ignores SIGINT from then on; both are undone here)."""
+    into ``SystemExit(1)`` and ignores SIGINT from then on; both are undone here).
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C.
+        ReprlearnError: ``ckpt`` holds weights of another model (a run from before
+            ``settings.json`` resumed with other options).
+    """
     handler = signal.getsignal(signal.SIGINT)
     try:
         trainer.fit(module, loader, ckpt_path=ckpt, weights_only=True)
@@ -363,6 +369,14 @@ def fit_interruptible(trainer: L.Trainer, module, loader, ckpt: Path | None) -> 
         if trainer.interrupted:
             raise KeyboardInterrupt from None
         raise
+    except RuntimeError as e:
+        if ckpt is None or "state_dict" not in str(e):
+            raise
+        raise ReprlearnError(
+            f"{ckpt} does not fit the model these options build ({str(e).splitlines()[0]}); "
+            "resume with the run's --method, --backbone and --set options, or pass "
+            "--overwrite to start afresh"
+        ) from None
     finally:
         with contextlib.suppress(ValueError, TypeError):  # not the main thread
             signal.signal(signal.SIGINT, handler)
