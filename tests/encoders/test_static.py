@@ -73,3 +73,28 @@ def test_static_minilm_distils_offline_once(tmp_path, monkeypatch):
     cached = list((tmp_path / "static").iterdir())
     assert len(cached) == 1 and (cached[0] / "reprlearn_distill.json").is_file()
     assert load_encoder("static:minilm").source == str(cached[0])  # no second distillation
+
+
+def test_static_minilm_cache_logic(tmp_path, monkeypatch, tiny_static):
+    """static:minilm distils once into the cache and reuses it (distillation stubbed:
+    the real one is the slow test above)."""
+    import json
+    import shutil
+
+    import reprlearn.words.distill as distill
+
+    folder, _ = tiny_static
+    calls = []
+
+    def fake_distill(model, out, **kw):
+        calls.append(model)
+        shutil.copytree(folder, out, dirs_exist_ok=True)
+        (out / "reprlearn_distill.json").write_text(json.dumps({"model": model}))
+
+    monkeypatch.setenv("REPRLEARN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(distill, "distill_static", fake_distill)
+    first = load_encoder("static:minilm")
+    second = load_encoder("static:minilm")
+    assert calls == ["minilm"] and first.source == second.source
+    assert first.source.startswith(str(tmp_path / "cache" / "static"))
+    assert first.encode(["the bank"]).shape == (1, 16)
