@@ -114,3 +114,19 @@ def test_cli_duplicates_and_against(train_test, tmp_path):
         app, ["duplicates", str(train.path), "--threshold", "1.5", "--out", str(tmp_path / "x")]
     )
     assert res.exit_code == 2 or "must be a cosine" in str(res.exception)
+
+
+def test_a_chain_of_near_copies_does_not_become_one_group(tmp_path):
+    """Points 10 degrees apart on an arc: neighbours are duplicates (cos 10deg = 0.985 >=
+    0.98), the ends are not (cos 50deg = 0.64); connected components would make one group
+    of 6, representative groups keep every member a duplicate of its representative."""
+    angles = np.radians(np.arange(0, 60, 10))
+    X = np.stack([np.cos(angles), np.sin(angles)], 1).astype(np.float32)
+    X = np.concatenate([X, -X[:1]])  # and one unrelated point
+    store = _store(tmp_path / "arc", X, np.zeros(len(X), int))
+    result = find_duplicates(store, threshold=0.98, k=3)
+    sizes = sorted(len(g["ids"]) for g in result.groups)
+    assert max(sizes) <= 2 and sum(sizes) >= 4
+    for g in result.groups:  # every member within 10 degrees of its group's representative
+        rep = g["ids"][0]
+        assert all(abs(i - rep) <= 1 for i in g["ids"])

@@ -1,11 +1,12 @@
 """Exact and near-duplicate groups in one store, above a cosine threshold.
 
 Every item's ``k`` nearest neighbours come from the store's index (or exact search);
-pairs at cosine >= ``threshold`` are joined into groups (connected components,
-union-find), so a chain of near-copies forms one group. A group is ``exact`` when all
+pairs at cosine >= ``threshold`` form groups around a representative (each member is a
+duplicate of the group's first item, see :func:`_groups`), so a chain of
+near-copies across a smooth region does not merge into one giant group. A group is ``exact`` when all
 its pairs are at cosine >= 0.9999 (identical vectors up to rounding), else ``near``.
 Written for a person to check: ``duplicates.csv`` (one row per member) and
-``duplicates.png`` (a contact sheet, one row per group, largest first).
+``duplicates.png`` (a contact sheet, one row per group, tightest first).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class DuplicateGroups:
     """What :func:`find_duplicates` found.
 
     Attributes:
-        groups: one dict per group, largest first: ``group``, ``kind`` (exact/near),
-            ``ids`` (store ids), ``max_cosine`` (per member: its best cosine inside the group).
+        groups: one dict per group, tightest first (highest ``min_cosine``, its weakest
+            pair): ``group``, ``kind`` (exact/near), ``ids`` (store ids), ``min_cosine``,
+            ``max_cosine`` (per member: its best cosine inside the group).
         threshold: the cosine threshold; num_items: items searched; method: index or exact.
         files: name -> path written; notes: things to know.
     """
@@ -96,23 +98,27 @@ def similar_pairs(
     return P.reshape(-1, 2), C, method
 
 
-def _components(pairs: np.ndarray) -> list[list[int]]:
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs.tolist():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+def _groups(pairs: np.ndarray, cosines: np.ndarray) -> list[list[int]]:
+    """Representative groups, most similar pairs first: a pair of unassigned items opens a
+    group (its first item is the representative); an item joins a group only when it is a
+    duplicate of the group's representative. Unlike connected components, near-duplicate
+    chains (a~b, b~c, ... across a smooth region of the space) do not merge into one
+    giant group."""
+    cos = {(int(a), int(b)): float(c) for (a, b), c in zip(pairs, cosines, strict=True)}
+    rep_of: dict[int, int] = {}
     groups: dict[int, list[int]] = {}
-    for x in parent:
-        groups.setdefault(find(x), []).append(x)
+    for i in np.argsort(-cosines, kind="stable"):
+        a, b = int(pairs[i, 0]), int(pairs[i, 1])
+        if a not in rep_of and b not in rep_of:
+            rep_of[a] = rep_of[b] = a
+            groups[a] = [a, b]
+            continue
+        for member, other in ((a, b), (b, a)):
+            if member in rep_of and other not in rep_of:
+                rep = rep_of[member]
+                if (min(rep, other), max(rep, other)) in cos:
+                    rep_of[other] = rep
+                    groups[rep].append(other)
     return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
 
 
@@ -143,15 +149,25 @@ def find_duplicates(
     check_cosine(store, threshold)
     k = min(k, len(store) - 1)
     pairs, cosines, method = similar_pairs(store, threshold, k)
+    group_of = {m: n for n, g in enumerate(_groups(pairs, cosines), start=1) for m in g}
     best: dict[int, float] = {}
+    lowest: dict[int, float] = {}
     for (a, b), c in zip(pairs.tolist(), cosines.tolist(), strict=True):
-        best[a], best[b] = max(best.get(a, -1.0), c), max(best.get(b, -1.0), c)
-    groups = []
-    for n, members in enumerate(_components(pairs), start=1):
-        inside = np.isin(pairs[:, 0], members)
-        kind = "exact" if cosines[inside].min() >= EXACT_COSINE else "near"
-        groups.append({"group": n, "kind": kind, "ids": members,
-                       "max_cosine": [round(best[m], 4) for m in members]})  # fmt: skip
+        if a in group_of and group_of.get(b) == group_of[a]:  # a pair inside one group
+            best[a], best[b] = max(best.get(a, -1.0), c), max(best.get(b, -1.0), c)
+            g = group_of[a]
+            lowest[g] = min(lowest.get(g, 2.0), c)
+    members_of: dict[int, list[int]] = {}
+    for m, g in group_of.items():
+        members_of.setdefault(g, []).append(m)
+    # tightest groups first (highest weakest-link cosine): the surest duplicates to check
+    order = sorted(members_of, key=lambda g: (-lowest[g], -len(members_of[g])))
+    groups = [
+        {"group": n, "kind": "exact" if lowest[g] >= EXACT_COSINE else "near",
+         "ids": sorted(members_of[g]), "min_cosine": round(lowest[g], 4),
+         "max_cosine": [round(best[m], 4) for m in sorted(members_of[g])]}
+        for n, g in enumerate(order, start=1)
+    ]  # fmt: skip
     result = DuplicateGroups(groups, threshold, len(store), method)
     if out is not None:
         _write(store, result, Path(out), overwrite)
