@@ -63,4 +63,6 @@ def augment(
     if json_:
         console.print_json(json.dumps(summary))
     else:
-        console.print(f"wrote {escape(str(path))}: {len(data.train)} images x (1 + {views} {escape(recipe)} views)")
+        console.print(
+            f"wrote {escape(str(path))}: {len(data.train)} images x (1 + {views} {escape(recipe)} views)"
+        )

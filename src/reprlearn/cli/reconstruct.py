@@ -46,4 +46,6 @@ def reconstruct(
     if as_json:
         console.print_json(json.dumps(result))
     else:
-        console.print(f"wrote {len(x)} inputs + reconstructions to [bold]{escape(str(path))}[/] (MSE {mse:.4f})")
+        console.print(
+            f"wrote {len(x)} inputs + reconstructions to [bold]{escape(str(path))}[/] (MSE {mse:.4f})"
+        )
