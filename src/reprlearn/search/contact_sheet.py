@@ -33,7 +33,7 @@ def contact_sheet(
     image = items.modality == "image"
     cell_w, cell_h = (1.6, 1.9) if image else (2.6, 1.5)
     fig, axes = plt.subplots(
-        max(1, len(shown)), ncols, figsize=(cell_w * ncols, cell_h * max(1, len(shown)) + 0.6),
+        max(1, len(shown)), ncols, figsize=(max(6.0, cell_w * ncols), cell_h * max(1, len(shown)) + 0.6),
         squeeze=False,
     )  # fmt: skip
     for r, row in enumerate(shown):
