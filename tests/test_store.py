@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -27,21 +28,39 @@ def digits():
     return load_dataset("digits")
 
 
-def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    """Run the CLI; ``stderr`` with line wrapping undone (rich folds long messages)."""
-    res = subprocess.run(
-        [sys.executable, "-m", "reprlearn.cli", *args], capture_output=True, text=True, cwd=cwd
-    )
-    res.stderr = " ".join(res.stderr.split()).replace("/ ", "/")
-    return res
+@dataclass
+class _Result:
+    returncode: int
+    stdout: str
+    stderr: str  # line wrapping undone (rich folds long messages)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run the console script's ``main`` in-process (as ``reprlearn ARGS``): a _Result."""
+    from reprlearn.cli import main
+
+    def run(*args: str, cwd=None) -> _Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["reprlearn", *args])
+        monkeypatch.delenv("REPRLEARN_DEBUG", raising=False)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as e:
+            main()
+            raise SystemExit(0)
+        out, err = capsys.readouterr()
+        return _Result(int(e.value.code or 0), out, " ".join(err.split()).replace("/ ", "/"))
+
+    return run
 
 
 # --- item 1: --overwrite only replaces reprlearn's own stores ---------------------------
-def test_overwrite_never_empties_the_working_directory(tmp_path):
+def test_overwrite_never_empties_the_working_directory(cli, tmp_path):
     work = tmp_path / "w"
     work.mkdir()
     (work / "notes.txt").write_text("mine")
-    res = _cli("embed", "digits", "--encoder", "pca:8", "--overwrite", "--out", ".", cwd=work)
+    res = cli("embed", "digits", "--encoder", "pca:8", "--overwrite", "--out", ".", cwd=work)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "did not write" in res.stderr
     assert (work / "notes.txt").read_text() == "mine" and sorted(os.listdir(work)) == ["notes.txt"]
@@ -201,10 +220,10 @@ def test_malformed_manifest_is_named_with_the_fix(digits, pca_store, content, ph
     assert len(store.to_numpy()[0]) == 1797
 
 
-def test_cli_malformed_manifest_is_one_line(pca_store):
+def test_cli_malformed_manifest_is_one_line(cli, pca_store):
     path, _ = pca_store
     (path / "manifest.json").write_text("[]")
-    res = _cli("embed", "digits", "-e", "pca:8", "-o", str(path), "--shard-size", "500")
+    res = cli("embed", "digits", "-e", "pca:8", "-o", str(path), "--shard-size", "500")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "manifest.json holds a JSON list" in res.stderr
 
@@ -290,13 +309,13 @@ def test_fitted_from_puts_the_test_split_in_the_training_space(digits, tmp_path)
     assert "fitted separately" in why and f"--fitted-from {a.path}" in why
 
 
-def test_cli_fitted_from(tmp_path):
+def test_cli_fitted_from(cli, tmp_path):
     train = tmp_path / "train"
-    assert _cli("embed", "digits", "-e", "pca:8", "-o", str(train), "--json").returncode == 0
-    res = _cli("embed", "digits", "--fitted-from", str(train), "-o", str(tmp_path / "t"), "--json")
+    assert cli("embed", "digits", "-e", "pca:8", "-o", str(train), "--json").returncode == 0
+    res = cli("embed", "digits", "--fitted-from", str(train), "-o", str(tmp_path / "t"), "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["fitted_from"] == str(train.resolve())
-    res = _cli(
+    res = cli(
         "embed", "digits", "-e", "pca:9", "--fitted-from", str(train), "-o", str(tmp_path / "u")
     )
     assert res.returncode == 2 and "drop --encoder" in res.stderr
@@ -344,13 +363,13 @@ def test_weights_fingerprint_follows_the_weights_not_the_folder(tmp_path):
     assert weights_fingerprint("pca:8") is None and weights_fingerprint("st:some/hub-id") is None
 
 
-def test_cli_adding_a_label_column_is_said_in_words(tmp_path):
+def test_cli_adding_a_label_column_is_said_in_words(cli, tmp_path):
     csv = tmp_path / "intents.csv"
     rows = ["book a flight to paris,travel", "what is my balance,bank"] * 3
     csv.write_text("text,category\n" + "\n".join(rows) + "\n")
     out = str(tmp_path / "s")
-    assert _cli("embed", str(csv), "-e", "tfidf", "-o", out, "--json").returncode == 0
-    res = _cli("embed", str(csv), "-e", "tfidf", "-o", out, "--label-column", "category")
+    assert cli("embed", str(csv), "-e", "tfidf", "-o", out, "--json").returncode == 0
+    res = cli("embed", str(csv), "-e", "tfidf", "-o", out, "--label-column", "category")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "the source changed: it now has a label column, label_column None -> 'category'" in (
         res.stderr
