@@ -50,8 +50,9 @@ def explore_command(
         highlight=False,
     )
     if export is not None:
+        root = export / "atlas" if engine == "atlas" else export
         console.print(
-            f"wrote the site to {export}: open {export}/index.html, or `python -m http.server -d {export}`",
+            f"wrote the site to {root}: open {root}/index.html, or `python -m http.server -d {root}`",
             highlight=False,
             markup=False,
         )
