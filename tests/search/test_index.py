@@ -92,3 +92,27 @@ def test_changed_store_is_detected(tmp_path, digits_store):
         load_index(copy)
     info = build_index(copy, kind="flat")  # `reprlearn index` rebuilds the stale index
     assert load_index(copy).info.fingerprint == info.fingerprint
+
+
+def test_l2_metric_from_the_manifest_matches_sklearn(tmp_path):
+    from sklearn.neighbors import NearestNeighbors
+
+    from reprlearn.store import StoreWriter
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1500, 8)).astype(np.float32) * rng.uniform(0.5, 3, size=(1500, 1)).astype(
+        np.float32
+    )
+    header = {"encoder_name": "synthetic", "normalized": False, "shard_size": 500, "metric": "l2"}
+    w = StoreWriter(tmp_path / "s", header)
+    for i in range(3):
+        w.write_shard(i, np.arange(i * 500, (i + 1) * 500), X[i * 500 : (i + 1) * 500], None, [])
+    store = w.finish({"dim": 8, "encoder": {"name": "synthetic", "modality": "text", "dim": 8}})
+    info = build_index(store, kind="hnsw")
+    assert info.metric == "l2" and info.recall_at_10 > 0.9
+    dist, ids = exact_search(store, X[:5], 4, "l2")
+    ref_d, ref_i = NearestNeighbors(n_neighbors=4).fit(X).kneighbors(X[:5])
+    np.testing.assert_array_equal(ids, ref_i)
+    np.testing.assert_allclose(dist, ref_d**2, rtol=1e-4, atol=1e-4)  # squared L2 distances
+    hnsw_d, hnsw_i = load_index(store).search(X[:5], 4)
+    assert (hnsw_i[:, 0] == np.arange(5)).all() and np.allclose(hnsw_d[:, 0], 0, atol=1e-4)

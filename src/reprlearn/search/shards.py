@@ -38,7 +38,7 @@ def read_shard(path: Path, dim: int) -> Shard:
     X = emb.values.to_numpy(zero_copy_only=False).reshape(len(table), dim)
     labels = table.column("label").to_numpy() if "label" in table.column_names else None
     ids = table.column("id").to_numpy().astype(np.int64)
-    return Shard(ids, np.ascontiguousarray(X, dtype=np.float32), labels)
+    return Shard(ids, np.array(X, dtype=np.float32, order="C"), labels)  # writable copy
 
 
 def iter_shards(store: EmbeddingStore) -> Iterator[Shard]:
