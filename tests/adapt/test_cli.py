@@ -32,7 +32,7 @@ def test_list_blocks_of_a_pretrain_run(tiny_ckpt):
 
 def test_finetune_json_run(tmp_path):
     out = tmp_path / "run"
-    result = runner.invoke(app, ["finetune", "digits", "--encoder", "pca:16", "--epochs", "2",
+    result = runner.invoke(app, ["finetune", "digits", "--encoder", "pca:16", "--lp-epochs", "2",
                                  "--lr", "0.01", "--out", str(out), "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)

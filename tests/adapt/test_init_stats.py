@@ -92,7 +92,7 @@ def test_finetune_logs_head_activations_and_warns_on_vanishing(tmp_path):
     with pytest.warns(RuntimeWarning, match="vanish"):
         r = finetune("digits", "pca:16", head="mlp", head_hidden=(32, 32, 32), init="normal:0.001",
                      activation="tanh", input_norm="none", epochs=1, lr=1e-7, out=tmp_path / "ft",
-                     progress=False, precision="fp32", min_steps=0)  # fmt: skip
+                     progress=False, precision="fp32", min_steps=0, lp_epochs=1)  # fmt: skip
     rec = r.history[0]
     layers = rec["head_activations"]
     assert [x["layer"] for x in layers] == [1, 2, 3]

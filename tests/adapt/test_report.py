@@ -41,7 +41,7 @@ def test_compare_strategies_writes_the_report(tmp_path, tiny_ckpt):
     report = compare_strategies(
         "digits", f"ckpt:{tiny_ckpt}", ["freeze", "full"], [5, None], out=tmp_path / "rep",
         ood="digits", ood_options={"corruption": "gaussian_noise:5"}, epochs=2, batch_size=64,
-        lr=3e-3, precision="fp32", progress=False, min_steps=0,
+        lr=3e-3, precision="fp32", progress=False, min_steps=0, lp_epochs=2,
     )  # fmt: skip
     out = report.out
     for name in ("report.html", "results.json", "results.csv", "accuracy.png"):

@@ -20,7 +20,7 @@ from reprlearn.adapt.strategies import (
 from reprlearn.errors import DataError, ReprlearnError
 
 FAST = {"epochs": 2, "batch_size": 128, "precision": "fp32", "progress": False, "lr": 3e-3,
-        "min_steps": 0}  # fmt: skip
+        "min_steps": 0, "lp_epochs": 3}  # fmt: skip
 
 
 def test_blocks_of_torch_families():

@@ -17,7 +17,7 @@ from reprlearn.adapt.finetune import finetune
 from reprlearn.errors import ReprlearnError
 
 FAST = {"epochs": 3, "batch_size": 32, "precision": "fp32", "progress": False, "lr": 1e-2,
-        "min_steps": 0}  # fmt: skip
+        "min_steps": 0, "lp_epochs": 3}  # fmt: skip
 
 
 def test_run_folder_files_and_metrics(tmp_path):
@@ -26,6 +26,7 @@ def test_run_folder_files_and_metrics(tmp_path):
                  "results.json", "last.ckpt", "encoder/state.npz"):  # fmt: skip
         assert (r.out / name).is_file(), name
     assert not list(r.out.rglob("*.pkl")) and not list(r.out.rglob("*.pt"))
+    assert not (r.out / "checkpoints").exists()  # only our last.ckpt, no Lightning extras
     assert r.n_test == 360 and r.n_train + r.n_val == 1437 and r.n_val == 144
     assert len(r.history) == 3 and {"train_loss", "val_acc", "lr"} <= set(r.history[0])
     assert r.accuracy.value > 0.85 and r.accuracy.ci_low < r.accuracy.value < r.accuracy.ci_high

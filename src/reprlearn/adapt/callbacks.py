@@ -28,7 +28,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 
 class RunLogger(L.Callback):
-    """After each epoch: append the record to ``log.jsonl``, redraw ``curves.png``, warn
+    """After each epoch: append the record to ``log.jsonl`` (``curves.png`` at the end), warn
     about vanishing/exploding head activations, and export the run when validation
     accuracy improved (ties: lower validation loss; no validation set: every epoch).
 
@@ -49,6 +49,10 @@ class RunLogger(L.Callback):
         self.best_acc, self.best_loss = state["best_acc"], state["best_loss"]
         self.best_epoch = state["best_epoch"]
 
+    def on_train_end(self, trainer: L.Trainer, pl_module) -> None:
+        if trainer.is_global_zero:  # drawn once (matplotlib costs more than a head's epoch)
+            plot_finetune_curves(read_log(self.out / "log.jsonl"), self.out / "curves.png")
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
         if not trainer.is_global_zero:
             return
@@ -64,7 +68,6 @@ class RunLogger(L.Callback):
         tmp = path.with_name(".log.jsonl.tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
         tmp.replace(path)
-        plot_finetune_curves(records, self.out / "curves.png")
         acc, loss = record["val_acc"], record["val_loss"]
         if acc is None or acc > self.best_acc or (acc == self.best_acc and loss < self.best_loss):
             self.best_acc = -1.0 if acc is None else acc

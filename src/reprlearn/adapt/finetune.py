@@ -178,6 +178,7 @@ def _fit(job: _Job, model: FinetuneModel, trainable: Trainable | None, data, *, 
         max_epochs=epochs, accelerator=o["accelerator"], devices=1, precision=precision,
         callbacks=callbacks, logger=False, enable_progress_bar=o["progress"],
         enable_model_summary=False, default_root_dir=job.out, num_sanity_val_steps=0,
+        enable_checkpointing=False,  # our EpochCheckpoint writes last.ckpt
     )  # fmt: skip
     ckpt = job.out / f"{ckpt_name}.ckpt"
     resume = o["resume"] and ckpt.is_file()
@@ -313,8 +314,9 @@ def finetune(
         head, head_hidden, init, dropout, norm, activation, input_norm: the head
             (:func:`~reprlearn.adapt.classifier.build_head`).
         label_smoothing: cross-entropy label smoothing (default 0).
-        epochs: maximum epochs (lp-ft: of the fine-tuning stage); lp_epochs: lp-ft's
-            probing stage (default ``max(epochs, 30)``, early-stopped).
+        epochs: maximum epochs of backbone training (lp-ft: its fine-tuning stage);
+            lp_epochs: head training on cached features (``freeze`` and lp-ft's probing
+            stage; default ``max(epochs, 30)``, early-stopped on validation accuracy).
         batch_size, lr, weight_decay: AdamW on the head at ``lr`` (warm-up 10% of the steps,
             then cosine); the backbone at ``lr * backbone_lr_mult`` (default 0.1) or with
             ``layer_decay`` (e.g. 0.75). lp-ft fine-tunes everything at ``lr * backbone_lr_mult``.
@@ -379,9 +381,7 @@ def _run(job: _Job, strategy: str) -> FinetuneResult:
     if strategy in ("freeze", "lp-ft"):
         lp_done = job.out / "lp_head.safetensors"
         if strategy == "freeze" or not (o["resume"] and lp_done.is_file()):
-            lp_epochs = (
-                o["epochs"] if strategy == "freeze" else (o["lp_epochs"] or max(o["epochs"], 30))
-            )
+            lp_epochs = o["lp_epochs"] or max(o["epochs"], 30)  # cheap: cached features
             _train_frozen(job, head, job.ds, "train" if strategy == "freeze" else "lp", lp_epochs,
                           lambda e: export(e, backbone=False))  # fmt: skip
             head.load_state_dict(load_file(job.out / "head.safetensors"))
