@@ -89,7 +89,7 @@ def main() -> None:
 
     out = Path(tempfile.mkdtemp()) / "ft"
     t0 = time.perf_counter()
-    r = finetune("digits", encoder, strategy="freeze", out=out, epochs=args.epochs, patience=0,
+    r = finetune("digits", encoder, strategy="freeze", out=out, lp_epochs=args.epochs, patience=0,
                  val_split=0.0, batch_size=args.batch_size, lr=args.lr, progress=False)  # fmt: skip
     ours = time.perf_counter() - t0
     rows = [{"method": "reprlearn freeze (features cached once)", "seconds": ours,
