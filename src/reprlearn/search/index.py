@@ -19,6 +19,7 @@ shard fingerprint, so a store changed after indexing is detected).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -427,8 +428,15 @@ def load_index(store: EmbeddingStore | str | Path) -> LoadedIndex | None:
             f"the index in {index_dir(store)} was built before {store.path} changed (its "
             f"shards differ from those indexed): rebuild it with `reprlearn index {store.path}`"
         )
-    faiss = import_faiss()
-    index = faiss.read_index(str(index_dir(store) / "index.faiss"))
+    file = index_dir(store) / "index.faiss"
+    index, ids = _read_index(str(file.resolve()), file.stat().st_mtime_ns)
     if info.search_params:
         _set_param(index, info.kind, int(next(iter(info.search_params.values()))))
-    return LoadedIndex(index, np.load(index_dir(store) / "ids.npy"), info)
+    return LoadedIndex(index, ids, info)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_index(path: str, mtime_ns: int):
+    """The FAISS index file and its id map, kept for the process until the file changes."""
+    faiss = import_faiss()
+    return faiss.read_index(path), np.load(Path(path).with_name("ids.npy"))

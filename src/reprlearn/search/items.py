@@ -3,6 +3,8 @@ the source the store's manifest records (as ``inspect`` does)."""
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +32,16 @@ class Items:
 
 def load_source(store: EmbeddingStore):
     """The store's source as a ``datasets.Dataset``, or ``(None, note)`` when it cannot
-    be reloaded (moved file, offline hub id, changed row count)."""
+    be reloaded (moved file, offline hub id, changed row count). Kept for the process
+    (keyed by the manifest's source record), so repeated searches reload nothing."""
+    return _load_source(json.dumps(store.manifest.get("source") or {}, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_source(source_json: str):
     from reprlearn.data import load_dataset
 
-    source = store.manifest.get("source") or {}
+    source = json.loads(source_json)
     spec = source.get("spec")
     if not spec:
         return None, "the store records no source, so items are shown by id and label only"

@@ -11,6 +11,8 @@ search is exact (:func:`reprlearn.search.exact.exact_search`) and says so.
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +117,14 @@ def store_encoder(store: EmbeddingStore):
     return enc
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_encoder(path: str, manifest_json: str, state_stamp: int | None):
+    """:func:`store_encoder`, kept for the process per store (and manifest), so repeated
+    queries from Python do not rebuild the model each time (``state_stamp``: the saved
+    fitted state's mtime, part of the key; None when there is none)."""
+    return store_encoder(EmbeddingStore(Path(path), json.loads(manifest_json)))
+
+
 def _modality(store: EmbeddingStore) -> str:
     return str((store.manifest.get("encoder") or {}).get("modality") or "text")
 
@@ -148,7 +158,10 @@ def embed_query(store: EmbeddingStore, query: str) -> np.ndarray:
         item: Any = Image.open(query).convert("RGB")
     else:
         item = query
-    enc = store_encoder(store)
+    state = store.path / "encoder" / "state.json"
+    stamp = state.stat().st_mtime_ns if state.is_file() else None  # a re-fitted state: reload
+    manifest = json.dumps(store.manifest, sort_keys=True, default=str)
+    enc = _cached_encoder(str(store.path.resolve()), manifest, stamp)
     X = encode_items(
         enc,
         [item],
