@@ -3,7 +3,7 @@ evaluate them (analogies, WordSim-353, SimLex-999), analogies and neighbours, an
 senses of a word in context.
 
 One concept per module: :mod:`.tokenize`, :mod:`.corpus`, :mod:`.train`, :mod:`.vectors`,
-:mod:`.distill`, :mod:`.evaluate`, :mod:`.analogy`, :mod:`.context`, :mod:`.wordmap`,
+:mod:`.distill`, :mod:`.evaluate`, :mod:`.analogy`, :mod:`.context` (+ :mod:`.senses_report`), :mod:`.wordmap`,
 :mod:`.bag`. Public names are imported lazily.
 """
 
