@@ -4,6 +4,7 @@ same space, score every protocol train -> test (issue 15 item 1)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,3 +66,27 @@ def test_the_test_source_is_embedded_with_the_training_fit(heldout):
         test = EmbeddingStore.open(root / "r" / "embeddings" / f"{name}--test")
         assert test.manifest["fitted_from"] and test.dim == train.dim
         assert same_space(train, test) is None
+
+
+def test_a_test_file_missing_a_class_is_scored_on_the_training_classes(tmp_path):
+    """Read separately, a test file without the 'book' class numbers its classes
+    differently; labels are matched by name, so scores stay right."""
+    train = _write(tmp_path / "train.csv", 30, 0)
+    full = _write(tmp_path / "test_all.csv", 10, 1)
+    lines = [ln for ln in Path(full).read_text().splitlines() if not ln.endswith(",book")]
+    (tmp_path / "test.csv").write_text("\n".join(lines) + "\n")
+    result = compare(train, ["tfidf"], tmp_path / "r", test=str(tmp_path / "test.csv"),
+                     protocols="linear", progress=False)  # fmt: skip
+    assert result.n_test == 20
+    assert result.ranking[0].accuracy > 0.8
+
+
+def test_a_test_class_unseen_in_training_is_a_clear_error(tmp_path):
+    from reprlearn.errors import DataError
+
+    train = _write(tmp_path / "train.csv", 30, 0)
+    test = tmp_path / "test.csv"
+    test.write_text("text,label\nplay the news now please,news\nplay the news again,news\n")
+    with pytest.raises(DataError, match="classes the training data lacks: \\['news'\\]"):
+        compare(train, ["tfidf"], tmp_path / "r", test=str(test), protocols="linear",
+                progress=False)  # fmt: skip

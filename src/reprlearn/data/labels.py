@@ -39,3 +39,38 @@ def require_labels(ds: datasets.Dataset, source: str, needed_for: str) -> None:
         "Parquet) with --label-column NAME, a folder with one subfolder of images per "
         "class, or a folder with one text file per class"
     )
+
+
+def align_classes(ds: datasets.Dataset, train_names: list[str], where: str) -> datasets.Dataset:
+    """``ds`` with its labels re-numbered onto the training classes ``train_names``.
+
+    Two files of one dataset read separately can name different class lists: a test file
+    that lacks a rare class numbers the others differently. Labels are matched by name,
+    so label id ``i`` means ``train_names[i]`` in both.
+
+    Args:
+        ds: a labelled dataset from :func:`reprlearn.load_dataset` (``ClassLabel`` labels).
+        train_names: the training dataset's class names, index = label id.
+        where: the source as the user wrote it (for the message).
+    Returns:
+        ``ds`` itself when the names already agree, else a copy with a ``label`` column of
+        ``ClassLabel(names=train_names)``.
+    Raises:
+        DataError: ``ds`` has items of classes the training data lacks (lists them).
+    """
+    import numpy as np
+
+    names = list(getattr(ds.features["label"], "names", None) or [])
+    if names == list(train_names):
+        return ds
+    y = np.asarray(ds["label"], dtype=np.int64)
+    index = {n: i for i, n in enumerate(train_names)}
+    unseen = sorted({names[v] for v in np.unique(y)} - set(index))
+    if unseen:
+        raise DataError(
+            f"{where} has items of classes the training data lacks: {unseen[:10]} (training "
+            f"classes: {list(train_names)[:20]}); drop those rows, or train on data that has them"
+        )
+    mapping = np.array([index.get(n, -1) for n in names], dtype=np.int64)
+    aligned = ds.remove_columns("label").add_column("label", mapping[y].tolist())
+    return aligned.cast_column("label", datasets.ClassLabel(names=list(train_names)))

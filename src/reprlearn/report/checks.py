@@ -112,22 +112,6 @@ def check_modality(encoders: dict[str, Any], columns: Sequence[str], source: str
         )
 
 
-def check_same_labels(train: Any, test: Any, source: str, test_source: str) -> None:
-    """The training and test datasets name the same classes in the same order.
-
-    Raises:
-        DataError: names both sources and their class names.
-    """
-    a = list(getattr(train.features["label"], "names", []) or [])
-    b = list(getattr(test.features["label"], "names", []) or [])
-    if a != b:
-        raise DataError(
-            f"{source} and {test_source} have different classes ({a[:10]} vs {b[:10]}); "
-            "pass the training and test files of one labelled dataset, read the same way "
-            "(same --format, --label-column)"
-        )
-
-
 def check_split(ds: Any, ds_test: Any | None, source: str, k: int = 20) -> tuple[int, str | None]:
     """Check the probes' split can be made and fit kNN's ``k`` to the training items.
 

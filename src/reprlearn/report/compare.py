@@ -35,7 +35,7 @@ import numpy as np
 
 from reprlearn.analysis.confusion import confusion_report
 from reprlearn.analysis.inspect import inspect
-from reprlearn.data import load_dataset, require_labels
+from reprlearn.data import align_classes, load_dataset, require_labels
 from reprlearn.embed import embed
 from reprlearn.encoders import load_encoder
 from reprlearn.encoders.base import Encoder
@@ -50,7 +50,6 @@ from reprlearn.report.checks import (
     check_modality,
     check_numbers,
     check_projection,
-    check_same_labels,
     check_split,
     encoder_names,
     parse_protocols,
@@ -233,7 +232,7 @@ def _load_sources(
         test_options["split"] = "test"
     ds_test = load_dataset(test, **test_options)
     require_labels(ds_test, test, "compare --test")
-    check_same_labels(ds, ds_test, source, test)
+    ds_test = align_classes(ds_test, ds.features["label"].names, test)
     return ds, ds_test
 
 
