@@ -51,6 +51,8 @@ def test_compare_strategies_writes_the_report(tmp_path, tiny_ckpt):
     assert list(df["labels_per_class"].astype(str)) == ["5", "5", "all", "all"]
     assert (df["ci_low"] <= df["accuracy"]).all() and (df["accuracy"] <= df["ci_high"]).all()
     assert df["ood_accuracy"].between(0, 1).all() and (df["peak_memory_mb"] > 0).all()
+    ood_rows = pd.read_csv(out / "runs" / "full-all" / "ood_predictions.csv")
+    assert len(ood_rows) == 360  # corrupted digits: only the held-out test rows are scored
     freeze, full = df.iloc[2], df.iloc[3]
     assert freeze["feature_cka"] == 1.0 and 0 < full["feature_cka"] < 1
     assert full["trainable_params"] > 10 * freeze["trainable_params"]

@@ -63,7 +63,8 @@ class FinetuneResult(ResultMixin):
         seconds: wall time (s); peak_memory_mb: peak RSS (CPU) or max allocated (CUDA), MiB.
         history: the ``log.jsonl`` records. best_epoch: the epoch whose weights were kept.
         y_test, y_pred: test labels and predictions ``(n_test,)``; test_features: the
-            adapted backbone's test features ``(n_test, feat_dim)`` (None for ``freeze``).
+            adapted backbone's test features ``(n_test, feat_dim)`` (None for ``freeze``);
+            test_rows: the source rows of the held-out test split (None with ``test``).
     """
 
     out: Path
@@ -87,11 +88,12 @@ class FinetuneResult(ResultMixin):
     y_pred: np.ndarray | None = field(default=None, repr=False)
     test_features: np.ndarray | None = field(default=None, repr=False)
     feature_cka: float | None = None
+    test_rows: np.ndarray | None = field(default=None, repr=False)
     title = "finetune"
 
     def summary(self) -> dict[str, Any]:
         """The JSON facts of ``results.json`` (no per-item arrays)."""
-        skip = {"history", "y_test", "y_pred", "test_features"}
+        skip = {"history", "y_test", "y_pred", "test_features", "test_rows"}
         return {k: v for k, v in self.to_dict().items() if k not in skip}
 
 
@@ -444,7 +446,7 @@ def _evaluate(job: _Job, strategy: str, head, config) -> FinetuneResult:
         trainable_params=trainable, total_params=backbone_params + count_parameters(head),
         seconds=0.0, peak_memory_mb=0.0, memory_device="cpu", best_epoch=best,
         label_names=job.label_names, history=history, y_test=job.y_test, y_pred=pred,
-        test_features=test_features,
+        test_features=test_features, test_rows=None if o["test_given"] else job.test_rows,
     )  # fmt: skip
 
 

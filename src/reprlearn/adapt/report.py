@@ -109,7 +109,8 @@ def compare_strategies(
     Args:
         budgets: labels per class (``None`` = all labels).
         ood: a shifted labelled test source (e.g. ``digits`` with a corruption option via
-            ``ood_options``); each classifier is also scored there.
+            ``ood_options``); each classifier is also scored there (only on the held-out
+            test rows when ``ood`` is the training source itself).
         options: passed on to ``finetune`` (epochs, lr, head, ...).
     """
     from reprlearn.adapt.predict import predict
@@ -125,13 +126,24 @@ def compare_strategies(
                              **options)  # fmt: skip
                 ood_acc = None
                 if ood is not None:
-                    ood_acc = predict(run, ood, run / "ood_predictions.csv",
-                                      source_options=ood_options, progress=False).accuracy  # fmt: skip
+                    ood_acc = predict(run, _ood_rows(ood, ood_options, source, r),
+                                      run / "ood_predictions.csv", progress=False).accuracy  # fmt: skip
                 rows.append(row(r, ood_acc))
                 _write(out, rows, "")
         report = StrategyReport(out, rows, conclude(rows))
         _write(out, rows, report.conclusion)
     return report
+
+
+def _ood_rows(ood: str, options: dict[str, Any] | None, source: Any, r: FinetuneResult):
+    """The shifted test set; when it is the training source itself (e.g. corrupted digits),
+    only its held-out test rows, so no training item is scored."""
+    from reprlearn.data.load import load_dataset
+
+    ds = load_dataset(ood, **(options or {}))
+    if ood == source and r.test_rows is not None:
+        return ds.select(r.test_rows)
+    return ds
 
 
 def _write(out: Path, rows: list[dict[str, Any]], conclusion: str) -> None:
