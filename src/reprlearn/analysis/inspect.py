@@ -30,6 +30,7 @@ import numpy as np
 from rich.table import Table
 
 from reprlearn.analysis.geometry import Geometry, diagnose
+from reprlearn.analysis.neighbor_sheet import neighbor_sheet
 from reprlearn.analysis.neighbors import nearest_neighbors, search
 from reprlearn.analysis.plots import projection_scatter, shorten, similarity_heatmap
 from reprlearn.analysis.projection import METHODS, Projection, check_available, project_2d
@@ -217,6 +218,10 @@ def inspect(
     proj = _project(X, projection, seed)
     files = _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality)
     files.update(_write_tables(out, store, y, ids, proj, query_rows))
+    title = f"Nearest neighbours (label · cosine) · {store.encoder_name}"
+    sheet = neighbor_sheet(nb, ids, label_of, items, modality, out / "neighbors.png", title)
+    if sheet is not None:
+        files["neighbors.png"] = str(sheet)
     result = InspectResult(
         store=str(store.path),
         encoder_name=store.encoder_name,

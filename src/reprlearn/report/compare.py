@@ -184,10 +184,19 @@ def _neighbor_examples(rows: list[dict[str, Any]], n: int) -> list[dict[str, str
             {
                 "item": (first["item"] or f"#{item_id}")[:80],
                 "label": str(first["label"]),
-                "neighbors": "; ".join(f"{r['neighbor_label']} ({r['cosine']:.2f})" for r in nbrs),
+                "neighbors": "; ".join(_neighbor_text(r) for r in nbrs),
             }
         )
     return examples
+
+
+def _neighbor_text(row: dict[str, Any]) -> str:
+    """``label (cosine) "snippet"``: the neighbour itself (its text, or image file name),
+    not only its label."""
+    snippet = str(row.get("neighbor_item") or "")
+    snippet = Path(snippet).name if snippet.startswith(("/", ".")) else snippet
+    shown = f' "{snippet[:60]}{"…" if len(snippet) > 60 else ""}"' if snippet else ""
+    return f"{row['neighbor_label']} ({row['cosine']:.2f}){shown}"
 
 
 def _budget_positions(le, y_train: np.ndarray) -> list[float]:

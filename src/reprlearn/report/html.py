@@ -21,6 +21,7 @@ tr.best td{font-weight:600;background:#eef8f1}
 .grid{display:flex;flex-wrap:wrap;gap:16px}
 .card{background:#fff;border-radius:6px;padding:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .card{flex:1 1 420px;max-width:520px} .card img{width:100%;display:block}
+.card.wide{flex:1 1 100%;max-width:760px}
 .verdict{font-weight:600} .warn{color:#b3541e} .ok{color:#2f7d4f}
 .small{font-size:12px;color:#5b6475}
 """
@@ -72,6 +73,11 @@ def _encoder_section(enc: dict[str, Any], out: Path) -> str:
     if "confusion" in files:
         parts.append(
             f'<div class="card"><b>linear probe confusion matrix</b>{_img(files["confusion"], "confusion")}</div>'
+        )
+    if "neighbors" in files:
+        parts.append(
+            '<div class="card wide"><b>nearest neighbours: each row an item, then its '
+            f"neighbours (label · cosine)</b>{_img(files['neighbors'], 'neighbours')}</div>"
         )
     parts.append("</div>")
     parts += _confusion_tables(files)
