@@ -32,8 +32,35 @@ def test_conclusion_is_derived_from_the_numbers():
     ]  # fmt: skip
     text = conclude(rows)
     assert "full is best (95.0% [93.0%, 97.0%])" in text
-    assert "beyond the 95% intervals" in text and "10.0x the time of freeze" in text
+    assert (
+        "beyond the 95% intervals (no paired test)" in text and "10.0x the time of freeze" in text
+    )
     assert "CKA before/after 0.60" in text
+
+
+def test_lead_is_judged_by_a_paired_test_on_the_same_items():
+    """35.5% vs 27.5% on the same 400 items: the marginal 95% intervals overlap, but
+    McNemar's exact test finds the lead significant; identical predictions are a tie."""
+    import numpy as np
+
+    n = 400
+    full = np.zeros(n, bool)
+    full[:142] = True  # 35.5%
+    freeze = np.zeros(n, bool)
+    freeze[:110] = True  # 27.5%, a subset of full's right answers
+    rows = [
+        {"strategy": "freeze", "labels_per_class": "all", "accuracy": 0.275, "ci_low": 0.23,
+         "ci_high": 0.32, "seconds": 1.0, "trainable_params": 10, "feature_cka": 1.0,
+         "ood_accuracy": None},
+        {"strategy": "full", "labels_per_class": "all", "accuracy": 0.355, "ci_low": 0.31,
+         "ci_high": 0.40, "seconds": 5.0, "trainable_params": 1000, "feature_cka": 0.7,
+         "ood_accuracy": None},
+    ]  # fmt: skip
+    text = conclude(rows, [freeze, full])
+    assert "its lead over every other strategy is significant" in text
+    assert "McNemar's exact test on the same 400 test items: 32 vs 0" in text
+    tied = conclude(rows, [full, full])
+    assert "its lead over freeze is not significant" in tied
 
 
 def test_compare_strategies_writes_the_report(tmp_path, tiny_ckpt):

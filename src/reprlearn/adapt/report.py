@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from reprlearn.adapt.finetune import FinetuneResult, finetune
+from reprlearn.evaluation.paired import mcnemar_exact
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
 
@@ -56,22 +59,26 @@ def row(r: FinetuneResult, ood: Any = None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def conclude(rows: list[dict[str, Any]]) -> str:
+def conclude(rows: list[dict[str, Any]], correct: Sequence[Any] | None = None) -> str:
     """A conclusion in words from the numbers: the best strategy per budget, whether its
-    lead is beyond the 95% intervals, its cost against ``freeze``, and feature distortion."""
+    lead is significant, its cost against ``freeze``, and feature distortion.
+
+    Args:
+        rows: :func:`row` of each run.
+        correct: per run (same order as ``rows``), bool ``(n_test,)`` of which test items
+            it got right. Every run of a budget is scored on the same test items, so the
+            lead is judged by McNemar's exact test on those items
+            (:mod:`reprlearn.evaluation.paired`); without them, by the 95% intervals.
+    """
     lines = []
     for budget in dict.fromkeys(r["labels_per_class"] for r in rows):
-        group = [r for r in rows if r["labels_per_class"] == budget]
-        best = max(group, key=lambda r: r["accuracy"])
-        others = [r for r in group if r is not best]
-        clear = [o for o in others if o["ci_high"] < best["ci_low"]]
-        tie = [o["strategy"] for o in others if o not in clear]
+        group = [i for i, r in enumerate(rows) if r["labels_per_class"] == budget]
+        b = max(group, key=lambda i: rows[i]["accuracy"])
+        best = rows[b]
         text = (f"With {budget} labels per class, {best['strategy']} is best "
                 f"({best['accuracy']:.1%} [{best['ci_low']:.1%}, {best['ci_high']:.1%}])")  # fmt: skip
-        if tie:
-            text += f"; its lead over {', '.join(tie)} is within the 95% intervals"
-        elif others:
-            text += "; its lead over every other strategy is beyond the 95% intervals"
+        text += _lead(rows, b, [i for i in group if i != b], correct)
+        group = [rows[i] for i in group]
         freeze = next((r for r in group if r["strategy"] == "freeze"), None)
         if freeze is not None and best is not freeze and freeze["seconds"] > 0:
             text += (f". It costs {best['seconds'] / freeze['seconds']:.1f}x the time of freeze "
@@ -88,6 +95,27 @@ def conclude(rows: list[dict[str, Any]]) -> str:
             text += f". On the shifted test set {top['strategy']} holds up best ({top['ood_accuracy']:.1%})"
         lines.append(text + ".")
     return "\n".join(lines)
+
+
+def _lead(rows: list[dict[str, Any]], b: int, others: list[int], correct) -> str:
+    """Whether run ``b`` leads each of ``others`` significantly (paired test when the
+    per-item results are known, else non-overlapping 95% intervals, said so)."""
+    if not others:
+        return ""
+    best = rows[b]
+    if correct is not None and all(correct[i] is not None for i in [b, *others]):
+        tests = {rows[i]["strategy"]: mcnemar_exact(correct[b], correct[i]) for i in others}
+        tie = [name for name, t in tests.items() if not t.significant]
+        if tie:
+            worst = max((t for n, t in tests.items() if n in tie), key=lambda t: t.p_value)
+            return (f"; its lead over {', '.join(tie)} is not significant "
+                    f"({worst.describe()})")  # fmt: skip
+        strongest = max(tests.values(), key=lambda t: t.p_value)
+        return f"; its lead over every other strategy is significant ({strongest.describe()})"
+    tie = [rows[i]["strategy"] for i in others if rows[i]["ci_high"] >= best["ci_low"]]
+    if tie:
+        return f"; its lead over {', '.join(tie)} is within the 95% intervals (no paired test)"
+    return "; its lead over every other strategy is beyond the 95% intervals (no paired test)"
 
 
 def compare_strategies(
@@ -117,6 +145,7 @@ def compare_strategies(
 
     out = prepare_out_dir(out, kind="report", overwrite=overwrite)
     rows: list[dict[str, Any]] = []
+    correct: list[Any] = []
     with writer_lock(out):
         for budget in budgets:
             for strategy in strategies:
@@ -129,8 +158,10 @@ def compare_strategies(
                     ood_acc = predict(run, _ood_rows(ood, ood_options, source, r),
                                       run / "ood_predictions.csv", progress=False).accuracy  # fmt: skip
                 rows.append(row(r, ood_acc))
+                known = r.y_pred is not None and r.y_test is not None
+                correct.append(np.asarray(r.y_pred) == np.asarray(r.y_test) if known else None)
                 _write(out, rows, "")
-        report = StrategyReport(out, rows, conclude(rows))
+        report = StrategyReport(out, rows, conclude(rows, correct))
         _write(out, rows, report.conclusion)
     return report
 
