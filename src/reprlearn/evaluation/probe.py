@@ -262,17 +262,30 @@ def parse_protocols(protocol: str | Sequence[str]) -> tuple[str, ...]:
     Raises:
         DataError: an unknown name (lists the known ones) or an empty list.
     """
-    parts = protocol.split(",") if isinstance(protocol, str) else list(protocol)
+    return parse_names(protocol, PROTOCOLS, ALL, "unknown protocol")
+
+
+def parse_names(
+    value: str | Sequence[str], known: Sequence[str], all_: Sequence[str], unknown_says: str
+) -> tuple[str, ...]:
+    """A comma-separated string or a sequence of names -> the distinct names in order;
+    ``"all"`` expands to ``all_``. ``unknown_says`` starts the error message
+    (``"unknown protocol"``).
+
+    Raises:
+        DataError: names not in ``known`` (lists them and ``known``) or an empty list.
+    """
+    parts = value.split(",") if isinstance(value, str) else list(value)
     names: list[str] = []
-    for part in (p.strip() for p in parts):
-        for name in ALL if part == "all" else (part,):
+    for part in (str(p).strip() for p in parts):
+        for name in all_ if part == "all" else (part,):
             if name and name not in names:
                 names.append(name)
-    unknown = [p for p in names if p not in PROTOCOLS]
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise DataError(
-            f"unknown protocol {', '.join(unknown) or repr(protocol)}; choose from "
-            f"{', '.join(PROTOCOLS)} or all (comma-separated for several)"
+            f"{unknown_says} {', '.join(map(repr, unknown)) or '(empty list)'}; choose "
+            f"from {','.join(known)} (comma-separated) or all"
         )
     return tuple(names)
 

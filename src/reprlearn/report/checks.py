@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reprlearn.errors import DataError
+from reprlearn.evaluation.probe import parse_names
 
 PROBES = ("linear", "knn", "kmeans", "mteb", "logme")
 PROTOCOLS = (*PROBES, "label-efficiency")
@@ -21,18 +22,7 @@ def parse_protocols(protocols: str | Sequence[str]) -> tuple[str, ...]:
         DataError: an unknown or empty name list, or none of :data:`RANK_BY` (the
             encoders are ranked by the first of linear, knn, mteb that runs).
     """
-    parts = protocols.split(",") if isinstance(protocols, str) else list(protocols)
-    names: list[str] = []
-    for part in (str(p).strip() for p in parts):
-        for name in PROTOCOLS if part == "all" else (part,):
-            if name and name not in names:
-                names.append(name)
-    unknown = [n for n in names if n not in PROTOCOLS]
-    if unknown or not names:
-        raise DataError(
-            f"--protocols: unknown {', '.join(map(repr, unknown)) or 'empty list'}; choose "
-            f"from {','.join(PROTOCOLS)} (comma-separated) or all"
-        )
+    names = parse_names(protocols, PROTOCOLS, PROTOCOLS, "--protocols: unknown")
     if not any(n in RANK_BY for n in names):
         raise DataError(
             f"--protocols {','.join(names)}: include linear, knn or mteb, which rank the encoders"
