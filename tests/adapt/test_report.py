@@ -90,3 +90,14 @@ def test_compare_strategies_writes_the_report(tmp_path, tiny_ckpt):
     assert (out / "runs" / "full-5" / "curves.png").is_file()
     # freeze features were computed once and shared by both budgets
     assert (out / "features" / "source" / "manifest.json").is_file()
+
+
+def test_finetune_curves_have_integer_epoch_ticks():
+    from reprlearn.adapt.plots import finetune_curves_figure
+
+    records = [{"train_loss": 2 - e / 3, "val_loss": 2.1 - e / 3, "train_acc": e / 5,
+                "val_acc": e / 6} for e in range(5)]  # fmt: skip
+    fig = finetune_curves_figure(records)
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

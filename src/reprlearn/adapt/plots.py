@@ -6,16 +6,15 @@ from pathlib import Path
 from typing import Any
 
 
-def plot_finetune_curves(records: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
-    """Two panels (loss, accuracy), train and validation, from ``log.jsonl`` records.
-
-    lp-ft's two stages are drawn one after the other (``lp`` then ``ft`` epochs). Written
-    atomically.
-    """
+def finetune_curves_figure(records: list[dict[str, Any]], title: str = ""):
+    """Two panels (loss, accuracy), train and validation, from ``log.jsonl`` records, on
+    integer epoch ticks. lp-ft's two stages are drawn one after the other (``lp`` then
+    ``ft`` epochs). Returns the matplotlib figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     xs = list(range(1, len(records) + 1))
@@ -30,9 +29,18 @@ def plot_finetune_curves(records: list[dict[str, Any]], path: str | Path, title:
             ax.axvline(stages.index("ft") + 0.5, color="gray", lw=0.8, ls=":")
         ax.set_title(f"{title} {key}".strip())
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def plot_finetune_curves(records: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+    """:func:`finetune_curves_figure` written atomically to ``path`` (PNG)."""
+    import matplotlib.pyplot as plt
+
+    fig = finetune_curves_figure(records, title)
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp, dpi=100)

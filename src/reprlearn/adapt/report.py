@@ -108,8 +108,9 @@ def _lead(rows: list[dict[str, Any]], b: int, others: list[int], correct) -> str
         tie = [name for name, t in tests.items() if not t.significant]
         if tie:
             worst = max((t for n, t in tests.items() if n in tie), key=lambda t: t.p_value)
-            return (f"; its lead over {', '.join(tie)} is not significant "
-                    f"({worst.describe()})")  # fmt: skip
+            beaten = [name for name in tests if name not in tie]
+            text = f"; its lead over {', '.join(tie)} is not significant ({worst.describe()})"
+            return text + (f", over {', '.join(beaten)} it is" if beaten else "")
         strongest = max(tests.values(), key=lambda t: t.p_value)
         return f"; its lead over every other strategy is significant ({strongest.describe()})"
     tie = [rows[i]["strategy"] for i in others if rows[i]["ci_high"] >= best["ci_low"]]
