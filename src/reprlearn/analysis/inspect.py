@@ -336,36 +336,18 @@ def _labeller(y: np.ndarray | None, names: list[str] | None):
 
 
 def _load_items(store: EmbeddingStore, ids: np.ndarray, rows: np.ndarray):
-    """``({row: text or (image, path)}, modality, notes)`` for the given store rows."""
-    from reprlearn.data import load_dataset
+    """``({row: text or (image, path)}, modality, notes)`` for the given store rows,
+    reloaded from the store's source (:func:`reprlearn.search.items.load_items`)."""
+    from reprlearn.search.items import load_items
 
-    source = store.manifest.get("source") or {}
-    spec = source.get("spec")
-    if not spec:
-        return {}, None, ["the store records no source, so only labels are shown"]
-    try:
-        ds = load_dataset(**spec)
-    except Exception as e:  # missing file, moved folder, offline hub id, ...
-        return {}, None, [f"could not reload the source {spec} ({e}); only labels are shown"]
-    expected = source.get("num_rows")
-    if expected is not None and len(ds) != expected:
-        return (
-            {},
-            None,
-            [
-                f"the source {spec} now has {len(ds)} rows, not the {expected} "
-                "embedded; it changed, so only labels are shown"
-            ],
-        )
-    selected = ds.select(ids[rows].tolist())
-    if "text" in ds.column_names:
-        return dict(zip(rows.tolist(), selected["text"], strict=True)), "text", []
-    import datasets
-
-    paths = selected.cast_column("image", datasets.Image(decode=False))["image"]
-    images = selected["image"]
-    pairs = [(img, (p or {}).get("path") or "") for img, p in zip(images, paths, strict=True)]
-    return dict(zip(rows.tolist(), pairs, strict=True)), "image", []
+    found = load_items(store, ids[rows], images=True)
+    if found.modality is None:
+        return {}, None, found.notes
+    items: dict[int, Any] = {}
+    for row in rows.tolist():
+        i = int(ids[row])
+        items[row] = found.text[i] if found.modality == "text" else (found.image[i], found.text[i])
+    return items, found.modality, found.notes
 
 
 def _item_text(items: dict, row: int) -> str:
