@@ -110,3 +110,9 @@ def test_image_file_query_is_embedded_with_the_store_encoder(tmp_path):
     assert {r["label"] for r in result.results} == {"blue"}
     with pytest.raises(QueryError, match="no such image file"):
         search(store.path, str(tmp_path / "missing.jpg"))
+
+
+def test_print_gives_a_plain_table_of_the_hits(text_store):
+    text = str(search(text_store, "a warm funny film about family", k=2))
+    assert "a warm funny film about family" in text and "rank" in text and "pos" in text
+    assert "SearchResult(" not in text

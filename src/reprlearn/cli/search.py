@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from reprlearn.cli.app import app, console, err_console
 
@@ -23,24 +24,12 @@ def search_command(
     """Find the K store items nearest to QUERY: texts and images are embedded with the
     store's own encoder; id:N uses the stored vector (several ids: their mean). Uses the
     store's index when it has one, else searches exactly and says so."""
-    from rich.table import Table
-
     from reprlearn.search.query import search
 
     result = search(store, query, k, exact=exact)
     for note in result.notes:
-        err_console.print(f"[dim]note: {note}[/]", highlight=False)
+        err_console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
         return
-    key = "image" if result.results and "image" in result.results[0] else "text"
-    table = Table(
-        title=f"{result.query!r} · {result.method} · {result.metric} · {result.seconds * 1000:.0f} ms"
-    )
-    for name in ("rank", "id", "score", "label", key):
-        table.add_column(name, overflow="fold")
-    for r in result.results:
-        table.add_row(
-            str(r["rank"]), str(r["id"]), f"{r['score']:.4f}", r["label"] or "", r[key] or ""
-        )
-    console.print(table)
+    console.print(result.table())

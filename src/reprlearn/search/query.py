@@ -61,6 +61,27 @@ class SearchResult:
         """``{"query": ..., "results": [...]}``: what ``search --json`` prints."""
         return {"query": self.query, "results": self.results}
 
+    def table(self):
+        """A rich Table: rank, id, score, label, and the text or image path of each hit
+        (user strings escaped, so brackets in a text print as they are)."""
+        from rich.markup import escape
+        from rich.table import Table
+
+        key = "image" if self.results and "image" in self.results[0] else "text"
+        title = f"{self.query!r} · {self.method} · {self.metric} · {self.seconds * 1000:.0f} ms"
+        table = Table(title=escape(title))
+        for name in ("rank", "id", "score", "label", key):
+            table.add_column(name, overflow="fold")
+        for r in self.results:
+            table.add_row(str(r["rank"]), str(r["id"]), f"{r['score']:.4f}",
+                          escape(str(r["label"] or "")), escape(str(r.get(key) or "")))  # fmt: skip
+        return table
+
+    def __str__(self) -> str:
+        from reprlearn.evaluation.result import plain_text
+
+        return plain_text(self.table())
+
 
 def parse_query(query: str | list[str] | tuple[str, ...]) -> tuple[str, list[int] | None]:
     """``(query text, ids)``: ids for ``id:N`` queries (one or several), else None.
