@@ -147,3 +147,11 @@ def test_distill_needs_a_local_folder(tmp_path, monkeypatch, capsys):
         capsys=capsys,
     )
     assert code == 2 and "local model folder" in out.err
+
+
+def test_neighbors_table_prints_words_with_brackets_as_they_are(tmp_path):
+    glove = tmp_path / "vectors.txt"
+    glove.write_text("cat 1.0 0.1 0.0\n[bold]kitten 0.9 0.2 0.0\ndog 0.0 1.0 0.1\n")
+    r = run("words", "neighbors", glove, "cat", "--k", 2)
+    assert r.exit_code == 0, r.output
+    assert "[bold]kitten" in r.stdout

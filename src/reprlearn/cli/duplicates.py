@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from reprlearn.cli.app import app, console
 
@@ -64,5 +65,5 @@ def duplicates_command(
 
 def _files(files: dict[str, str], notes: list[str]) -> None:
     for note in notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
     console.print(f"wrote {', '.join(files.values())}", highlight=False, markup=False)

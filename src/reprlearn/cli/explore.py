@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from reprlearn.cli.app import app, console
 
@@ -44,7 +45,7 @@ def explore_command(
     site = explore(stores, export=export, engine=engine, k=k, projection=projection,
                    max_items=max_items, overwrite=overwrite)  # fmt: skip
     for note in site.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
     console.print(
         f"explorer table: {site.rows:,} items, {', '.join(site.names)}; built in {site.seconds:.1f} s",
         highlight=False,

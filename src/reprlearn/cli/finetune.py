@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.cli import _options as o
@@ -149,7 +150,9 @@ def finetune(
     table.add_row(str(result.accuracy), str(result.macro_f1), f"{result.trainable_params:,}",
                   str(result.best_epoch), f"{result.seconds:.1f}", f"{result.peak_memory_mb:.0f}")  # fmt: skip
     console.print(table)
-    console.print(f"classifier: [bold]{result.out}[/] (reprlearn predict {result.out} SOURCE)")
+    console.print(
+        f"classifier: [bold]{escape(str(result.out))}[/] (reprlearn predict {escape(str(result.out))} SOURCE)"
+    )
 
 
 def _compare(source, encoder, strategies, budgets, out, ood, ood_corruption, overwrite, json_,
@@ -187,4 +190,4 @@ def _compare(source, encoder, strategies, budgets, out, ood, ood_corruption, ove
                       "-" if r["feature_cka"] is None else f"{r['feature_cka']:.2f}")  # fmt: skip
     console.print(table)
     console.print(report.conclusion)
-    console.print(f"report: [bold]{report.out / 'report.html'}[/]")
+    console.print(f"report: [bold]{escape(str(report.out / 'report.html'))}[/]")

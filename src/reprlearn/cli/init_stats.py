@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.cli import _options as o
@@ -47,4 +48,4 @@ def init_stats(
                       f"{layers[min(4, depth - 1)]['saturated']:.0%}", f"{layers[0]['dead']:.0%}")  # fmt: skip
     console.print(table)
     if out:
-        console.print(f"histograms: [bold]{out}[/]")
+        console.print(f"histograms: [bold]{escape(str(out))}[/]")

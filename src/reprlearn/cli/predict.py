@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from reprlearn.cli import _options as o
 from reprlearn.cli.app import app, console
@@ -43,8 +44,10 @@ def predict(
     if json_:
         console.print_json(json.dumps(result.to_dict(), default=str))
         return
-    console.print(f"wrote {result.n_predicted} predictions to [bold]{result.out}[/]")
+    console.print(f"wrote {result.n_predicted} predictions to [bold]{escape(str(result.out))}[/]")
     if result.skipped:
-        console.print(f"skipped {len(result.skipped)} bad items (first: {result.skipped[0]})")
+        console.print(
+            f"skipped {len(result.skipped)} bad items (first: {result.skipped[0]})", markup=False
+        )
     if result.accuracy is not None:
         console.print(f"accuracy against the given labels: {result.accuracy}")

@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reprlearn.cli import _options as o
@@ -224,7 +225,7 @@ def neighbors(
     table.add_column("word")
     table.add_column("cosine")
     for i, (w, s) in enumerate(result["neighbors"], 1):
-        table.add_row(str(i), w, f"{s:.4f}")
+        table.add_row(str(i), escape(w), f"{s:.4f}")
     console.print(table)
 
 
@@ -256,7 +257,9 @@ def analogy_cmd(
         table.add_column("word")
         table.add_column("score")
         for i, (w, s) in enumerate(r["answers"], 1):
-            table.add_row(str(i), f"[bold]{w}[/]" if w == expected else w, f"{s:.4f}")
+            table.add_row(
+                str(i), f"[bold]{escape(w)}[/]" if w == expected else escape(w), f"{s:.4f}"
+            )
         console.print(table)
         if expected is not None:
             rank = (
@@ -264,7 +267,7 @@ def analogy_cmd(
                 if r["rank"] is None
                 else f"rank {r['rank']} (score {r['score']:.4f})"
             )
-            console.print(f"expected {expected!r}: {rank}")
+            console.print(f"expected {expected!r}: {rank}", markup=False)
 
 
 @words_app.command("map")
@@ -281,7 +284,7 @@ def map_cmd(
     kv, _ = open_vectors(vectors)
     coords = word_map(kv, words, out, title=f"word map: {vectors}")
     if not _print({"out": out, "coordinates": coords}, json_):
-        console.print(f"wrote {out}")
+        console.print(f"wrote {out}", markup=False)
 
 
 @words_app.command()
