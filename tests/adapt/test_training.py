@@ -106,3 +106,17 @@ def test_kill_9_mid_run_then_resume_finishes(tmp_path, tiny_ckpt):
     assert [r["epoch"] for r in records] == list(range(6))  # each epoch once, none lost
     result = json.loads((out / "results.json").read_text())
     assert result["accuracy"]["value"] > 0.3
+
+
+def test_lightning_chatter_stays_out_of_the_output(tmp_path, tiny_ckpt):
+    """Lightning's banners, tips and deprecation warnings are not for a reprlearn user."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "reprlearn.cli", "finetune", "digits", "--encoder",
+           f"ckpt:{tiny_ckpt}", "--strategy", "full", "--epochs", "1", "--min-steps", "0",
+           "--out", str(tmp_path / "ft")]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for chatter in ("GPU available", "Tip:", "Loading `train_dataloader`"):
+        assert chatter not in done.stdout + done.stderr, chatter

@@ -48,6 +48,7 @@ from reprlearn.evaluation.result import ResultMixin
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci, bootstrap_ci
 from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
 from reprlearn.training.pretrain import EpochSampler, resolve_precision
+from reprlearn.training.quiet import quiet_lightning
 
 
 @dataclass
@@ -176,6 +177,14 @@ def _fit(job: _Job, model: FinetuneModel, trainable: Trainable | None, data, *, 
     if val_loader is not None and patience:
         callbacks.append(L.pytorch.callbacks.EarlyStopping(
             "val_acc", mode="max", patience=patience, check_on_train_epoch_end=False))  # fmt: skip
+    with quiet_lightning():  # no banners, tips or Lightning deprecation warnings
+        return _run_trainer(job, module, train_loader, val_loader, callbacks, logger,
+                            epochs=epochs, precision=precision, ckpt_name=ckpt_name)  # fmt: skip
+
+
+def _run_trainer(job: _Job, module, train_loader, val_loader, callbacks, logger, *,
+                 epochs: int, precision: str, ckpt_name: str):  # fmt: skip
+    o = job.opts
     trainer = L.Trainer(
         max_epochs=epochs, accelerator=o["accelerator"], devices=1, precision=precision,
         callbacks=callbacks, logger=False, enable_progress_bar=o["progress"],
