@@ -37,6 +37,14 @@ OnError = Annotated[
 ]
 BatchSize = Annotated[int | None, typer.Option(help="items per forward pass")]
 Json = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+RandomWeights = Annotated[
+    bool,
+    typer.Option(
+        "--random-weights",
+        help="pretrained families (timm, torchvision, hf, st, open_clip): random "
+        "weights instead of the pretrained ones (recorded in the manifest)",
+    ),
+]
 
 
 def data_options(**kwargs: Any) -> dict[str, Any]:

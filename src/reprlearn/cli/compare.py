@@ -69,14 +69,7 @@ def compare(
     device: o.Device = "auto",
     precision: o.Precision = "auto",
     seed: Annotated[int, typer.Option(help="seed of splits and samples")] = 0,
-    random_weights: Annotated[
-        bool,
-        typer.Option(
-            "--random-weights",
-            help="pretrained families (timm, torchvision, hf, st, open_clip): random "
-            "weights instead of the pretrained ones (recorded in the manifest)",
-        ),
-    ] = False,
+    random_weights: o.RandomWeights = False,
     json_: o.Json = False,
 ) -> None:
     """Embed SOURCE with each encoder, inspect and probe each space, rank them, and write

@@ -47,14 +47,7 @@ def embed(
     overwrite: Annotated[
         bool, typer.Option(help="replace an existing store at --out (only a reprlearn store)")
     ] = False,
-    random_weights: Annotated[
-        bool,
-        typer.Option(
-            "--random-weights",
-            help="pretrained families (timm, torchvision, hf, st, open_clip): random "
-            "weights instead of the pretrained ones (recorded in the manifest)",
-        ),
-    ] = False,
+    random_weights: o.RandomWeights = False,
     json_: o.Json = False,
 ) -> None:
     """Embed SOURCE with ENCODER into a resumable Parquet embedding store at OUT.
