@@ -25,20 +25,7 @@ from reprlearn.errors import DataError
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci
 from reprlearn.progress import progress_bar
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in a text cell (OWASP CSV injection)."""
-    try:
-        from reprlearn.tables import safe_csv_cell
-
-        return safe_csv_cell(value)
-    except ImportError:
-        if isinstance(value, str) and value.startswith(_FORMULA_START):
-            return "'" + value
-        return value
+from reprlearn.tables import safe_csv_cell
 
 
 @dataclass
@@ -111,7 +98,7 @@ def predict(
         "predict", total=ds.num_rows, enabled=progress
     ) as advance:  # fmt: skip
         writer = csv.writer(f)
-        writer.writerow([_safe(h) for h in header])
+        writer.writerow([safe_csv_cell(h) for h in header])
         for lo in range(0, ds.num_rows, batch_size):
             hi = min(ds.num_rows, lo + batch_size)
             ids, items = [], []
@@ -131,7 +118,7 @@ def predict(
                                           device=device)  # fmt: skip
                 best = proba.argmax(1)
                 for row, p, k in zip(ids, proba, best, strict=True):
-                    writer.writerow([row, _safe(clf.label_names[k]), f"{p[k]:.6f}",
+                    writer.writerow([row, safe_csv_cell(clf.label_names[k]), f"{p[k]:.6f}",
                                      *(f"{v:.6f}" for v in p)])  # fmt: skip
                 kept_ids += ids
                 preds.append(best)

@@ -8,9 +8,7 @@ Every run shares the test split (seeded) and, for ``freeze``/``lp-ft``, one feat
 
 from __future__ import annotations
 
-import csv
 import html
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from reprlearn.adapt.finetune import FinetuneResult, finetune
 from reprlearn.evaluation.paired import mcnemar_exact
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
+from reprlearn.tables import write_csv
 
 MEMORY_NOTE = {
     "freeze": "features cached once; no backbone activations or gradients kept",
@@ -180,12 +179,7 @@ def _ood_rows(ood: str, options: dict[str, Any] | None, source: Any, r: Finetune
 
 def _write(out: Path, rows: list[dict[str, Any]], conclusion: str) -> None:
     write_json_atomic(out / "results.json", {"rows": rows, "conclusion": conclusion})
-    tmp = out / ".results.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, out / "results.csv")
+    write_csv(rows, out / "results.csv")  # atomic, formula-safe
     _plot_budgets(out, rows)
     (out / "report.html").write_text(_html(out, rows, conclusion))
 
