@@ -61,7 +61,7 @@ def train(name: str, x: torch.Tensor, seconds: float, seed: int = 0, **options):
     method = get_method(name)(backbone=backbone, feat_dim=feat, input_shape=(c, h, h), **options)
     augment = lambda v: v  # noqa: E731
     if name == "simclr":
-        from reprlearn.training.augmentations import recipe
+        from reprlearn.augment.ssl_views import recipe
 
         augment = recipe("simclr", h)
     opt = torch.optim.Adam(method.parameters(), lr=1e-3)

@@ -28,7 +28,7 @@ SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 def plain_loop(data, epochs: int, batch_size: int, lr: float, device: str, bf16: bool) -> float:
     """Images/s of a hand-written loop: same SimCLR, augmentation, AdamW; no Lightning."""
-    from reprlearn.training.augmentations import recipe
+    from reprlearn.augment.ssl_views import recipe
     from reprlearn.training.backbones import build_backbone
     from reprlearn.training.methods import get_method
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torchvision.transforms.v2 import functional as TF
 
-from reprlearn.training import augmentations as A
+from reprlearn.augment import ssl_views as A
 
 
 @pytest.fixture

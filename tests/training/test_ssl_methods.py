@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from reprlearn.training.augmentations import recipe
+from reprlearn.augment.ssl_views import recipe
 from reprlearn.training.backbones import build_backbone
 from reprlearn.training.heads import build_mlp
 from reprlearn.training.methods import get_method

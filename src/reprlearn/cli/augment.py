@@ -17,7 +17,7 @@ def augment_grid(images, recipe_name: str, views: int, seed: int = 0):
     """uint8 ``(n, C, H, W)`` -> float ``(n * (views + 1), C, S, S)``: each original, then views."""
     import torch
 
-    from reprlearn.training.augmentations import recipe
+    from reprlearn.augment.ssl_views import recipe
 
     x = images.float() / 255
     aug = recipe(recipe_name, x.shape[-1]).reseed(seed)
@@ -44,7 +44,7 @@ def augment(
     Tiles are upscaled (nearest-neighbour) to at least 96 px, the grid to at least 800 px
     wide, so 8 px digits and 32 px CIFAR images can be seen.
     """
-    from reprlearn.training.augmentations import RECIPES
+    from reprlearn.augment.ssl_views import RECIPES
     from reprlearn.training.data import load_image_data
     from reprlearn.training.image_grid import check_png_out, save_grid
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 import lightning as L
 import torch
 
-from reprlearn.training.augmentations import Recipe
+from reprlearn.augment.ssl_views import Recipe
 from reprlearn.training.lars import LARS
 from reprlearn.training.methods.base import Method
 

@@ -33,8 +33,8 @@ import torch
 from reprlearn.device import cpu_has_fast_bf16
 from reprlearn.errors import ReprlearnError
 from reprlearn.outdir import writer_lock
-from reprlearn.training.augmentations import RECIPES
-from reprlearn.training.augmentations import recipe as make_recipe
+from reprlearn.augment.ssl_views import RECIPES
+from reprlearn.augment.ssl_views import recipe as make_recipe
 from reprlearn.training.backbones import BACKBONES, build_backbone
 from reprlearn.training.checkpoint import EpochCheckpoint, ExportCallback
 from reprlearn.training.data import ImageData, InMemoryImages, load_image_data, passthrough
