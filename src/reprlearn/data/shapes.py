@@ -146,3 +146,37 @@ def make_shapes(
     ds = datasets.Dataset.from_dict(columns, features=datasets.Features(features))
     ds.info.description = "shapes factors: " + ", ".join(factors)
     return ds
+
+
+def shape_masks(source: datasets.Dataset | dict[str, np.ndarray], size: int | None = None) -> np.ndarray:
+    """The object mask of each ``shapes`` image: bool ``(n, size, size)``, True on the shape.
+
+    Args:
+        source: a Dataset from :func:`make_shapes` (its factor columns are read) or a
+            dict of factor index arrays as :func:`sample_factors` returns.
+        size: image side in pixels; default: the side of the Dataset's first image
+            (required with a dict).
+
+    Raises:
+        ValueError: ``source`` lacks a factor column (not a ``shapes`` dataset), or no size.
+
+    Used by ``explain --inside-mask`` (the energy-based pointing game, Wang et al. 2020).
+    """
+    if isinstance(source, datasets.Dataset):
+        missing = [k for k in FACTORS if k not in source.column_names]
+        if missing:
+            raise ValueError(
+                f"object masks need the shapes factor columns; missing {', '.join(missing)} "
+                "(only the `shapes` dataset knows where its objects are)"
+            )
+        names = [*FACTORS, *(["rotation"] if "rotation" in source.column_names else [])]
+        factors = {k: np.asarray(source[k], dtype=np.int64) for k in names}
+        if size is None:
+            size = int(source[0]["image"].size[0])
+    else:
+        factors = {k: np.asarray(v, dtype=np.int64) for k, v in source.items()}
+    if size is None:
+        raise ValueError("shape_masks needs size= with a dict of factors")
+    parts = [_masks({k: v[s : s + _CHUNK] for k, v in factors.items()}, size)
+             for s in range(0, len(factors["shape"]), _CHUNK)]  # fmt: skip
+    return np.concatenate(parts) if parts else np.zeros((0, size, size), bool)
