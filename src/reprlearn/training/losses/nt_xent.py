@@ -7,17 +7,9 @@ of Visual Representations" (ICML 2020), Eq. 1 and Algorithm 1.
 from __future__ import annotations
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 
-
-def _gather(z: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """All ranks' ``z`` concatenated (gradients flow back to every rank) and this rank."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return z, 0
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(z), dim=0), dist.get_rank()
+from reprlearn.training.distributed import gather_with_grad, rank
 
 
 def nt_xent(
@@ -33,10 +25,13 @@ def nt_xent(
         z1, z2: projections of view 1 and view 2, ``(B, dim)`` (row i = item i).
         temperature: tau; the paper uses 0.5 on CIFAR-10 and 0.1 on ImageNet.
         gather: under ``torch.distributed``, use the other ranks' embeddings as
-            negatives too (the paper's global batch), with gradients through the gather.
+            negatives too (the paper's global batch of ``N = world_size * B`` items), with
+            gradients through the gather (:func:`~reprlearn.training.distributed.gather_with_grad`).
 
     Returns:
-        scalar tensor.
+        scalar tensor: the mean over this rank's ``2B`` anchors. With ``gather``, the mean
+        of the ranks' losses equals the single-process loss of the concatenated batch, and
+        DDP's averaged gradients equal its gradients.
 
     Raises:
         ValueError: shapes differ or the batch has fewer than 2 items.
@@ -45,11 +40,11 @@ def nt_xent(
         raise ValueError(f"nt_xent needs two (B>=2, dim) tensors, got {z1.shape} and {z2.shape}")
     b = z1.shape[0]
     z1, z2 = F.normalize(z1.float(), dim=1), F.normalize(z2.float(), dim=1)
-    (a1, rank), (a2, _) = _gather(z1) if gather else (z1, 0), _gather(z2) if gather else (z2, 0)
-    n = a1.shape[0]  # global batch
+    a1, a2 = (gather_with_grad(z1), gather_with_grad(z2)) if gather else (z1, z2)
+    n, r = a1.shape[0], rank() if gather else 0  # global batch, this rank's slice
     anchors = torch.cat([z1, z2])  # (2B, d), local
     logits = anchors @ torch.cat([a1, a2]).T / temperature  # (2B, 2N)
-    local = torch.arange(b, device=z1.device) + rank * b
+    local = torch.arange(b, device=z1.device) + r * b
     self_cols = torch.cat([local, local + n])
     logits[torch.arange(2 * b, device=z1.device), self_cols] = float("-inf")
     targets = torch.cat([local + n, local])
