@@ -22,6 +22,8 @@ from reprlearn.batching import Run, default_batch_size, default_workers, encode_
 from reprlearn.data.items import decode_item, describe_row
 from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
+from reprlearn.distributed.ray_engine import RayOptions, write_shards_ray
+from reprlearn.distributed.ray_engine import prepare_encoder as ray_prepare_encoder
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.encoders.fingerprint import fitted_state_fingerprint, weights_fingerprint
 from reprlearn.encoders.registry import load_encoder
@@ -112,6 +114,8 @@ def embed(
     on_error: str = "raise",
     overwrite: bool = False,
     progress: bool = True,
+    engine: str = "local",
+    ray: RayOptions | None = None,
 ) -> EmbeddingStore:
     """Embed every row of ``dataset`` with ``encoder`` into an embedding store at ``out``.
 
@@ -135,6 +139,12 @@ def embed(
             leaves bad items out and lists them (id, reason) in the manifest.
         overwrite: replace an existing store at ``out`` (only a reprlearn store; never
             the working directory, its parents or the home folder).
+        engine: ``local`` (this process) or ``ray``: a Ray Data actor pool
+            (:mod:`reprlearn.distributed.ray_engine`) writing the same store, resumable the
+            same way; fitted encoders are fitted once here and shipped to the actors.
+        ray: cluster address and pool size for ``engine="ray"``
+            (:class:`reprlearn.distributed.RayOptions`; default: a local cluster, one
+            actor per CPU).
 
     A rerun of the same command reuses a complete, intact store, resumes an interrupted
     one, and repairs a damaged one (re-embedding only missing or altered shards). A store
@@ -152,12 +162,20 @@ def embed(
             writing it.
     """
     check_settings(batch_size, shard_size, num_workers, on_error)
+    if engine not in ("local", "ray"):
+        raise DataError(f"engine (--engine) must be local or ray, not {engine!r}")
+    if engine == "ray":
+        ray = ray or RayOptions()
+        ray.check()
     if dataset.num_rows == 0:
         raise DataError(
             f"the source {source_spec(dataset) or ''} has no rows: nothing to embed; check "
             "the file, --split or --label-column"
         )
-    enc, dev, prec = _prepare_encoder(encoder, device, precision)
+    if engine == "ray":
+        enc, dev, prec = ray_prepare_encoder(encoder, device, precision, ray)
+    else:
+        enc, dev, prec = _prepare_encoder(encoder, device, precision)
     column = _check_column(dataset, enc)
     raw_ds = dataset
     if column == "image":
@@ -189,6 +207,7 @@ def embed(
         "dtype": "float32",
         "shard_size": shard_size,
         "batch_size": run.batch_size,
+        "engine": engine,
     }
     out = Path(out) if out is not None else Path(_tempdir())
     if not overwrite and (done := find_complete(out, header)) is not None:
@@ -199,7 +218,8 @@ def embed(
         except DataError as e:  # e.g. tfidf: no words; name the source it was fitted on
             where = (spec or {}).get("source")
             raise DataError(f"{where}: {e}" if where and where not in str(e) else str(e)) from None
-        return _write_shards(writer, run, dataset, raw_ds, column, progress, fit)
+        engine_run = (ray, dev, prec) if engine == "ray" else None
+        return _write_shards(writer, run, dataset, raw_ds, column, progress, fit, engine_run)
 
 
 def _fit(writer: StoreWriter, run: Run, raw_ds: datasets.Dataset, column: str) -> dict[str, Any]:
@@ -225,8 +245,10 @@ def _write_shards(
     column: str,
     progress: bool,
     fit: dict[str, Any],
+    ray_run: tuple[RayOptions, str, str] | None = None,
 ) -> EmbeddingStore:
-    """Embed every shard not already intact on disk, then finish the store."""
+    """Embed every shard not already intact on disk (here, or on Ray when ``ray_run`` =
+    (options, device, precision)), then finish the store."""
     enc, n, shard_size = run.encoder, dataset.num_rows, writer.manifest["shard_size"]
     expected = expected_shards(n, shard_size)
     writer.remove_extra_shards(set(expected))
@@ -235,7 +257,11 @@ def _write_shards(
     )
     start, done_now = time.perf_counter(), 0
     with progress_bar(f"embed {enc.name}", total=n, enabled=progress) as advance:
-        for index, rows in enumerate(expected.values()):
+        if ray_run is not None:
+            done_now = write_shards_ray(
+                writer, run, raw_ds, column, labels_all, expected, advance, *ray_run
+            )
+        for index, rows in enumerate(expected.values() if ray_run is None else ()):
             lo = index * shard_size
             if writer.done(index, rows):
                 advance(rows)

@@ -48,6 +48,19 @@ def embed(
         bool, typer.Option(help="replace an existing store at --out (only a reprlearn store)")
     ] = False,
     random_weights: o.RandomWeights = False,
+    engine: Annotated[
+        str, typer.Option(help="local (this process) or ray (a Ray Data actor pool)")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join (auto, HOST:6379); default: start a local one"),
+    ] = None,
+    actors: Annotated[
+        int | None, typer.Option(help="Ray encoder actors (default: one per CPU or GPU)")
+    ] = None,
+    gpus_per_actor: Annotated[
+        float, typer.Option(help="GPUs each Ray actor reserves (0: CPU actors)")
+    ] = 0.0,
     json_: o.Json = False,
 ) -> None:
     """Embed SOURCE with ENCODER into a resumable Parquet embedding store at OUT.
@@ -62,6 +75,7 @@ def embed(
     from reprlearn.encoders import load_encoder
 
     check_settings(batch_size, shard_size, num_workers, on_error)  # before loading anything
+    ray = _ray_options(engine, address, actors, gpus_per_actor)
     encoder = _encoder_name(encoder, fitted_from)
     o.quiet_datasets()
     ds = load_dataset(
@@ -94,6 +108,8 @@ def embed(
         on_error=on_error,
         overwrite=overwrite,
         progress=not json_,
+        engine=engine,
+        ray=ray,
     )
     summary = store.summary()
     if json_:
@@ -103,6 +119,25 @@ def embed(
     for key, value in summary.items():
         table.add_row(key, escape(str(value)))
     console.print(table)
+
+
+def _ray_options(engine: str, address: str | None, actors: int | None, gpus: float):
+    """``--engine`` and the Ray flags, checked before any data is loaded."""
+    from reprlearn.distributed.ray_engine import ENGINES, RayOptions
+    from reprlearn.errors import DataError
+
+    if engine not in ENGINES:
+        raise DataError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "local":
+        given = [f for f, v in (("--address", address), ("--actors", actors)) if v is not None]
+        if gpus:
+            given.append("--gpus-per-actor")
+        if given:
+            raise DataError(f"{', '.join(given)} apply to --engine ray; add --engine ray")
+        return None
+    options = RayOptions(address=address, actors=actors, gpus_per_actor=gpus)
+    options.check()
+    return options
 
 
 def _encoder_name(encoder: str | None, fitted_from: str | None) -> str:
