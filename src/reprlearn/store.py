@@ -33,6 +33,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,13 +66,101 @@ _REPAIR = (
 )
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "EmbeddingStore",
+    "RowBatch",
+    "StoreSample",
+    "default_max_rows",
     "StoreWriter",
     "find_complete",
     "read_manifest",
     "same_space",
     "shard_name",
 ]
+
+
+# Rows a reader streams at once (iter_batches): 65,536 x 768 float32 = 192 MiB at most.
+BATCH_ROWS = 65_536
+# Vectors a bounded reader (inspect, probe) loads whole by default: 1 GiB of float32.
+DEFAULT_MAX_BYTES = 2**30
+# ... and never more than this many rows, whatever the dim.
+DEFAULT_MAX_ROWS = 1_000_000
+_COLUMNS = ("id", "label", "embedding")
+_HASH_BLOCK = 8 * 2**20
+
+
+def default_max_rows(dim: int) -> int:
+    """Rows a bounded reader loads by default for vectors of ``dim``: as many as fit in
+    :data:`DEFAULT_MAX_BYTES` (1 GiB of float32), at most :data:`DEFAULT_MAX_ROWS` (1e6);
+    e.g. 699,050 rows at dim 384, 349,525 at dim 768."""
+    return int(max(1, min(DEFAULT_MAX_ROWS, DEFAULT_MAX_BYTES // (4 * max(1, dim)))))
+
+
+@dataclass
+class RowBatch:
+    """Consecutive rows of one shard (:meth:`EmbeddingStore.iter_batches`).
+
+    Attributes:
+        ids: int64 ``(n,)`` source row ids, or None when ``id`` was not asked for.
+        X: float32 ``(n, dim)`` embeddings, or None when ``embedding`` was not asked for.
+        labels: int64 ``(n,)``, or None (not asked for, or a store without labels).
+        shard: the shard's file name; start: the row of the batch's first row within
+            the whole store (file order).
+    """
+
+    ids: np.ndarray | None
+    X: np.ndarray | None
+    labels: np.ndarray | None
+    shard: str
+    start: int
+
+    def __len__(self) -> int:
+        return len(next(a for a in (self.ids, self.X, self.labels) if a is not None))
+
+
+@dataclass
+class StoreSample:
+    """Rows of a store loaded with a bound (:meth:`EmbeddingStore.sample` /
+    :meth:`EmbeddingStore.load_bounded`), sorted by id, and what was sampled.
+
+    Attributes:
+        X: float32 ``(n, dim)``; y: int64 ``(n,)`` or None; ids: int64 ``(n,)``.
+        total: rows in the store; seed: seed of the sample (None when every row was
+            loaded); max_rows: the cap that applied.
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    ids: np.ndarray
+    total: int
+    seed: int | None
+    max_rows: int
+
+    @property
+    def sampled(self) -> bool:
+        """True when fewer than all rows were loaded."""
+        return len(self.ids) < self.total
+
+    def record(self) -> dict[str, Any]:
+        """What was loaded, for a manifest or result JSON: ``{"rows", "of", "sampled",
+        "seed", "max_rows", "method"}``."""
+        return {
+            "rows": len(self.ids),
+            "of": self.total,
+            "sampled": self.sampled,
+            "seed": self.seed,
+            "max_rows": self.max_rows,
+            "method": "uniform without replacement" if self.sampled else "all rows",
+        }
+
+    def note(self) -> str | None:
+        """One line for the user when rows were sampled, else None."""
+        if not self.sampled:
+            return None
+        return (
+            f"sampled {len(self.ids):,} of {self.total:,} rows (uniform, seed {self.seed}) to "
+            f"bound memory; pass --max-rows {self.total} to use every row"
+        )
 
 
 def shard_name(index: int) -> str:
@@ -251,6 +340,143 @@ class EmbeddingStore:
 
     def __len__(self) -> int:
         return sum(pq.read_metadata(p).num_rows for p in self.shard_paths())
+
+    def _check_hash(self, path: Path) -> None:
+        """Raise :class:`StoreError` when ``path``'s SHA-256 (read in 8 MiB blocks)
+        differs from the manifest's record; no record: nothing to check."""
+        expected = (_records(self.manifest) or {}).get(path.name, {}).get("sha256")
+        if expected is None:
+            return
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while block := f.read(_HASH_BLOCK):
+                h.update(block)
+        if h.hexdigest() != expected:
+            raise StoreError(
+                f"{self.path} is damaged: shard data/{path.name} was altered (its SHA-256 "
+                f"differs from the manifest's); {_REPAIR}"
+            )
+
+    def iter_batches(
+        self,
+        batch_size: int = BATCH_ROWS,
+        columns: Sequence[str] = _COLUMNS,
+        *,
+        verify: bool = True,
+    ) -> Iterator[RowBatch]:
+        """Stream the store's rows in file order (shard by shard, row group by row group,
+        ``pyarrow.parquet.ParquetFile.iter_batches``), never holding more than one batch.
+
+        Args:
+            batch_size: rows per batch (default 65,536); a batch never spans two shards.
+            columns: which of ``id``, ``label``, ``embedding`` to read (default all; a
+                store without labels yields ``labels=None``).
+            verify: check each shard's SHA-256 against the manifest before reading it
+                (a second, streamed read of the file; default True).
+
+        Yields:
+            :class:`RowBatch` (``ids`` int64 ``(n,)``, ``X`` float32 ``(n, dim)``,
+            ``labels`` int64 ``(n,)``; the columns not asked for are None).
+
+        Raises:
+            StoreError: an unknown column or ``batch_size < 1``; no shards; a shard whose
+                SHA-256 differs from the manifest's (names it; rerun ``embed``).
+        """
+        unknown = sorted(set(columns) - set(_COLUMNS))
+        if unknown or batch_size < 1:
+            raise StoreError(
+                f"iter_batches: columns must be among {', '.join(_COLUMNS)} (got "
+                f"{', '.join(unknown) or list(columns)}) and batch_size >= 1 (got {batch_size})"
+            )
+        paths = self.shard_paths()
+        if not paths:
+            raise StoreError(f"{self.path} has no data shards; {_REPAIR}")
+        start = 0
+        for path in paths:
+            if verify:
+                self._check_hash(path)
+            file = pq.ParquetFile(path)
+            wanted = [c for c in columns if c in file.schema_arrow.names]
+            for batch in file.iter_batches(batch_size=batch_size, columns=wanted):
+                yield self._row_batch(batch, path.name, start)
+                start += batch.num_rows
+
+    def _row_batch(self, batch: pa.RecordBatch, shard: str, start: int) -> RowBatch:
+        names = batch.schema.names
+
+        def column(name: str) -> np.ndarray | None:
+            if name not in names:
+                return None
+            return batch.column(names.index(name)).to_numpy().astype(np.int64, copy=False)
+
+        X = None
+        if "embedding" in names:
+            emb = batch.column(names.index("embedding"))
+            X = np.array(emb.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+            X = X.reshape(len(emb), self.dim)
+        return RowBatch(column("id"), X, column("label"), shard, start)
+
+    def sample(self, n: int, seed: int = 0) -> StoreSample:
+        """``n`` rows drawn uniformly without replacement (seeded), read by streaming so
+        memory holds the ``n`` rows plus one batch; sorted by id. ``n`` at or above the
+        store's size loads every row.
+
+        Args:
+            n: rows wanted (>= 1). seed: seed of ``numpy.random.default_rng``.
+
+        Returns:
+            :class:`StoreSample`; its :meth:`~StoreSample.record` says what was sampled.
+
+        Raises:
+            StoreError: ``n < 1``; a damaged shard (see :meth:`iter_batches`).
+        """
+        if n < 1:
+            raise StoreError(f"sample: n={n}; ask for 1 row or more (e.g. --max-rows 100000)")
+        total = len(self)
+        if n >= total:
+            positions = np.arange(total)
+            used_seed = None
+        else:
+            positions = np.sort(np.random.default_rng(seed).choice(total, n, replace=False))
+            used_seed = seed
+        X = np.empty((len(positions), self.dim), dtype=np.float32)
+        ids = np.empty(len(positions), dtype=np.int64)
+        labelled = "label" in pq.read_schema(self.shard_paths()[0]).names
+        y = np.empty(len(positions), dtype=np.int64) if labelled else None
+        done = 0
+        for batch in self.iter_batches():
+            lo, hi = np.searchsorted(positions, [batch.start, batch.start + len(batch)])
+            if hi == lo:
+                continue
+            rows = positions[lo:hi] - batch.start
+            X[done : done + len(rows)] = batch.X[rows]
+            ids[done : done + len(rows)] = batch.ids[rows]
+            if y is not None and batch.labels is not None:
+                y[done : done + len(rows)] = batch.labels[rows]
+            done += len(rows)
+        order = np.argsort(ids, kind="stable")
+        y = None if y is None else y[order]
+        return StoreSample(X[order], y, ids[order], total, used_seed, n)
+
+    def load_bounded(self, max_rows: int | None = None, seed: int = 0) -> StoreSample:
+        """Every row when the store has at most ``max_rows``, else a seeded uniform
+        sample of ``max_rows`` (:meth:`sample`), so a reader never loads more than a
+        bounded amount; sorted by id.
+
+        Args:
+            max_rows: the cap (default :func:`default_max_rows` of the store's dim: 1 GiB
+                of float32, at most 1e6 rows). seed: seed of the sample.
+
+        Raises:
+            StoreError: ``max_rows < 1``; a damaged shard.
+        """
+        cap = default_max_rows(self.dim) if max_rows is None else int(max_rows)
+        if cap < 1:
+            raise StoreError(f"--max-rows {cap}: give 1 or more rows")
+        if len(self) > cap:
+            return self.sample(cap, seed)
+        X, y = self.to_numpy()
+        return StoreSample(X, y, self.ids(), len(X), None, cap)
 
     def search(self, query: str | list[str], k: int = 10):
         """The ``k`` items nearest to ``query`` (a text, an image path, ``"id:N"`` or a list

@@ -23,6 +23,10 @@ def index_command(
     target_recall: float = typer.Option(
         0.95, "--target-recall", help="recall@10 the search parameter is tuned to reach."
     ),
+    part_rows: int | None = typer.Option(
+        None, "--part-rows", help="Shard an IVF-PQ index: parts of this many vectors, "
+        "trained once, filled part by part (bounded memory), searched merged.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Rebuild an up-to-date index."),
     as_json: bool = typer.Option(False, "--json", help="Print the index facts as JSON."),
 ) -> None:
@@ -33,13 +37,15 @@ def index_command(
 
     info = build_index(
         store, kind=kind, max_memory=max_memory, metric=metric,
-        target_recall=target_recall, overwrite=overwrite,
+        target_recall=target_recall, overwrite=overwrite, part_rows=part_rows,
     )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(info.to_dict(), indent=1))
         return
     recall = "n/a (too few items)" if info.recall_at_10 is None else f"{info.recall_at_10:.3f}"
     params = ", ".join(f"{k}={v}" for k, v in info.search_params.items()) or "exact"
+    if info.parts:
+        params += f", {len(info.parts)} parts"
     console.print(
         f"index {info.kind} ({info.factory}, {info.metric}, {params}) of {info.num_vectors:,} "
         f"vectors: built in {info.build_seconds:.1f} s, {info.bytes_per_vector:.0f} bytes/vector, "

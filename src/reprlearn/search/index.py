@@ -11,8 +11,13 @@ recall@10 against exact search is reported on 1,000 other held-out queries (stor
 items left out of the IVF/PQ training sample; the query item itself is excluded from
 both result lists).
 
-Files in ``STORE/index/``: ``index.faiss`` (``faiss.write_index``), ``ids.npy`` (int64
-store id of each FAISS row) and ``index.json`` (:class:`IndexInfo`: kind, factory
+With ``part_rows`` (CLI ``--part-rows``), an IVF-PQ index is sharded
+(:mod:`reprlearn.search.sharded_index`): trained once, filled and written part by part
+(``part-00000.faiss`` ...) so building holds one part in memory, and searched over every
+part memory-mapped with the top-k lists merged.
+
+Files in ``STORE/index/``: ``index.faiss`` (``faiss.write_index``) or the parts,
+``ids.npy`` (int64 store id of each FAISS row) and ``index.json`` (:class:`IndexInfo`: kind, factory
 string, metric, search parameter, build time, bytes/vector, recall@10 and the store's
 shard fingerprint, so a store changed after indexing is detected).
 """
@@ -34,7 +39,8 @@ from reprlearn.errors import ReprlearnError, StoreError
 from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
 from reprlearn.search.exact import exact_search
 from reprlearn.search.metric import faiss_metric, prepare_vectors, store_metric
-from reprlearn.search.shards import iter_shards, read_shard, store_fingerprint
+from reprlearn.search.sharded_index import PartsIndex, add_in_parts, open_parts, parts_size
+from reprlearn.search.shards import store_fingerprint
 from reprlearn.store import EmbeddingStore
 
 KINDS = ("auto", "flat", "hnsw", "ivf-pq")
@@ -135,6 +141,8 @@ class IndexInfo:
         fingerprint: the store's shard fingerprint; shard_stats: [name, size, mtime_ns]
             per shard (a fast check before hashing).
         max_memory: bytes allowed; chosen_by: why this kind.
+        parts: file names of a sharded index's parts (empty: one ``index.faiss``);
+        part_rows: vectors per part (None: not sharded).
     """
 
     kind: str
@@ -153,6 +161,8 @@ class IndexInfo:
     chosen_by: str
     target_recall: float
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    parts: list[str] = field(default_factory=list)
+    part_rows: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -163,20 +173,15 @@ def _shard_stats(store: EmbeddingStore) -> list[list[Any]]:
 
 
 def _rows_at(store: EmbeddingStore, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors and ids of the rows at global ``positions`` (file order), read shard by
-    shard: float32 ``(len(positions), dim)``, int64 ``(len(positions),)``, sorted."""
+    """Vectors and ids of the rows at global ``positions`` (file order), streamed batch by
+    batch: float32 ``(len(positions), dim)``, int64 ``(len(positions),)``, sorted."""
     positions = np.sort(np.asarray(positions, dtype=np.int64))
-    X, ids, start = [], [], 0
-    for path in store.shard_paths():
-        import pyarrow.parquet as pq
-
-        n = pq.read_metadata(path).num_rows
-        inside = positions[(positions >= start) & (positions < start + n)] - start
-        if len(inside):
-            shard = read_shard(path, store.dim)
-            X.append(shard.X[inside])
-            ids.append(shard.ids[inside])
-        start += n
+    X, ids = [], []
+    for batch in store.iter_batches(columns=("id", "embedding"), verify=False):
+        lo, hi = np.searchsorted(positions, [batch.start, batch.start + len(batch)])
+        if hi > lo:
+            X.append(batch.X[positions[lo:hi] - batch.start])
+            ids.append(batch.ids[positions[lo:hi] - batch.start])
     return np.concatenate(X), np.concatenate(ids)
 
 
@@ -192,6 +197,9 @@ def _factory(kind: str, n: int, dim: int, max_memory: int) -> str:
 
 def _set_param(index, kind: str, value: int) -> dict[str, int]:
     faiss = import_faiss()
+    if isinstance(index, PartsIndex):
+        index.set_nprobe(value)
+        return {"nprobe": value}
     if kind == "hnsw":
         faiss.downcast_index(index).hnsw.efSearch = value
         return {"efSearch": value}
@@ -205,7 +213,8 @@ def _candidates(kind: str, index) -> list[int]:
     if kind == "hnsw":
         return list(EF_SEARCH)
     if kind == "ivf-pq":
-        nlist = import_faiss().extract_index_ivf(index).nlist
+        parts = isinstance(index, PartsIndex)
+        nlist = index.nlist if parts else import_faiss().extract_index_ivf(index).nlist
         return [p for p in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if p < nlist] + [nlist]
     return [0]
 
@@ -263,6 +272,7 @@ def build_index(
     target_recall: float = 0.95,
     seed: int = 0,
     overwrite: bool = False,
+    part_rows: int | None = None,
 ) -> IndexInfo:
     """Build (or reuse) the FAISS index of ``store`` in ``STORE/index/``.
 
@@ -276,13 +286,18 @@ def build_index(
         target_recall: recall@10 the search parameter is tuned to reach (default 0.95).
         seed: seed of the training sample and the held-out queries.
         overwrite: rebuild even when an up-to-date index with these settings exists.
+        part_rows: build a sharded IVF-PQ index of parts holding this many vectors each
+            (trained once, filled part by part, searched merged;
+            :mod:`reprlearn.search.sharded_index`); needs ``kind`` ``auto`` or
+            ``ivf-pq``. Default None: one index file.
 
     Returns:
         :class:`IndexInfo` (also written to ``STORE/index/index.json``). An existing
         index of the same settings on an unchanged store is reused as is.
 
     Raises:
-        ReprlearnError: unknown kind/metric, unreadable ``max_memory``, faiss missing.
+        ReprlearnError: unknown kind/metric, unreadable ``max_memory``, faiss missing,
+            ``part_rows`` with ``kind`` flat/hnsw or below 1.
         OutputError: ``STORE/index`` holds something reprlearn did not write, or is
             being written by another process.
     """
@@ -295,9 +310,17 @@ def build_index(
     n, dim = len(store), store.dim
     chosen = choose_kind(n, dim, budget) if kind == "auto" else kind
     why = f"auto: {n:,} vectors, max memory {budget / 2**30:.1f} GiB" if kind == "auto" else "asked"
+    if part_rows is not None:
+        if kind not in ("auto", "ivf-pq") or part_rows < 1:
+            raise ReprlearnError(
+                f"--part-rows {part_rows} shards an IVF-PQ index: pass --kind ivf-pq (or auto) "
+                "and 1 or more vectors per part"
+            )
+        chosen, why = "ivf-pq", f"sharded: parts of {part_rows:,} vectors"
     existing = _existing(store)
     if existing is not None and not overwrite:
         same = existing.kind == chosen and existing.metric == metric
+        same = same and existing.part_rows == part_rows
         if same and _fresh(store, existing):
             return existing
         if not _fresh(store, existing):
@@ -322,16 +345,20 @@ def build_index(
             Xt, _ = _rows_at(store, rng.choice(pool, size, replace=False))
             index.train(prepare_vectors(Xt, metric))
             del Xt
-        all_ids = []
-        for shard in iter_shards(store):
-            index.add(prepare_vectors(shard.X, metric))
-            all_ids.append(shard.ids)
-        ids = np.concatenate(all_ids)
+        if part_rows is not None:
+            parts, ids = add_in_parts(index, store, metric, part_rows, out)
+            del index
+            index = PartsIndex([out / p for p in parts], dim)
+            size = parts_size(out, parts)
+        else:
+            parts, ids = [], _add_all(index, store, metric)
         params, recall, n_recall = _tune_and_measure(
             store, index, chosen, ids, held, metric, target_recall
         )
-        faiss.write_index(index, str(out / ".index.faiss.tmp"))
-        os.replace(out / ".index.faiss.tmp", out / "index.faiss")
+        if not parts:
+            faiss.write_index(index, str(out / ".index.faiss.tmp"))
+            os.replace(out / ".index.faiss.tmp", out / "index.faiss")
+            size = (out / "index.faiss").stat().st_size
         np.save(out / ".ids.tmp.npy", ids)
         os.replace(out / ".ids.tmp.npy", out / "ids.npy")
         info = IndexInfo(
@@ -342,7 +369,7 @@ def build_index(
             dim=dim,
             search_params=params,
             build_seconds=round(time.perf_counter() - start, 3),
-            bytes_per_vector=round((out / "index.faiss").stat().st_size / max(1, index.ntotal), 1),
+            bytes_per_vector=round(size / max(1, index.ntotal), 1),
             recall_at_10=recall,
             recall_queries=n_recall,
             fingerprint=store_fingerprint(store),
@@ -350,9 +377,20 @@ def build_index(
             max_memory=budget,
             chosen_by=why,
             target_recall=target_recall,
+            parts=parts,
+            part_rows=part_rows,
         )
         write_json_atomic(out / "index.json", info.to_dict())
     return info
+
+
+def _add_all(index, store: EmbeddingStore, metric: str) -> np.ndarray:
+    """Add every store vector to ``index``, batch by batch; the ids in FAISS row order."""
+    ids = []
+    for batch in store.iter_batches(columns=("id", "embedding")):
+        index.add(prepare_vectors(batch.X, metric))
+        ids.append(batch.ids)
+    return np.concatenate(ids)
 
 
 def _tune_and_measure(store, index, kind, ids, held, metric, target):
@@ -421,13 +459,22 @@ def load_index(store: EmbeddingStore | str | Path) -> LoadedIndex | None:
     """
     store = store if isinstance(store, EmbeddingStore) else EmbeddingStore.open(store)
     info = _existing(store)
-    if info is None or not (index_dir(store) / "index.faiss").is_file():
+    single = (index_dir(store) / "index.faiss").is_file()
+    if info is None or not (single or info.parts):
         return None
     if not _fresh(store, info):
         raise StoreError(
             f"the index in {index_dir(store)} was built before {store.path} changed (its "
             f"shards differ from those indexed): rebuild it with `reprlearn index {store.path}`"
         )
+    if info.parts:
+        folder = index_dir(store).resolve()
+        stamp = tuple((folder / p).stat().st_mtime_ns if (folder / p).is_file() else 0
+                      for p in info.parts)  # fmt: skip
+        index, ids = open_parts(str(folder), tuple(info.parts), info.dim, stamp)
+        if info.search_params:
+            index.set_nprobe(int(info.search_params["nprobe"]))
+        return LoadedIndex(index, ids, info)
     file = index_dir(store) / "index.faiss"
     index, ids = _read_index(str(file.resolve()), file.stat().st_mtime_ns)
     if info.search_params:
