@@ -93,6 +93,7 @@ class InspectResult:
     notes: list[str] = field(default_factory=list)
     classes: list[str] | None = None
     query_neighbors: list[dict[str, Any]] = field(default_factory=list)
+    loaded: dict[str, Any] = field(default_factory=dict)  # StoreSample.record()
 
     @property
     def verdict(self) -> str:
@@ -119,6 +120,7 @@ class InspectResult:
             "query_neighbors": self.query_neighbors,
             "files": self.files,
             "notes": self.notes,
+            "loaded": self.loaded,
         }
 
     def table(self) -> Table:
@@ -166,6 +168,7 @@ def inspect(
     projection: str = "pca",
     k: int = 5,
     seed: int = 0,
+    max_rows: int | None = None,
 ) -> InspectResult:
     """Look inside an embedding store; write the figures, CSV and JSON to ``out``.
 
@@ -185,6 +188,9 @@ def inspect(
         k: neighbours per item (default 5) for the list and the label agreement, which
             is measured over all items, or a seeded sample of 2,000 for larger stores.
         seed: seed of every sample.
+        max_rows: rows loaded at most; a larger store is inspected on a seeded uniform
+            sample of this many rows (default :func:`reprlearn.store.default_max_rows`:
+            1 GiB of float32 vectors, at most 1e6), recorded in ``loaded`` and the notes.
 
     Returns:
         :class:`InspectResult`.
@@ -197,8 +203,8 @@ def inspect(
         MissingDependencyError: ``projection="umap"`` without umap-learn.
     """
     store = store if isinstance(store, EmbeddingStore) else EmbeddingStore.open(store)
-    X, y = store.to_numpy()
-    ids = store.ids()
+    loaded = store.load_bounded(max_rows, seed)
+    X, y, ids = loaded.X, loaded.y, loaded.ids
     _check_options(store, len(X), sample, k, projection)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -240,7 +246,10 @@ def inspect(
         notes=notes,
         classes=None if y is None else sorted(set(_names(y, names, picked)), key=str),
         query_neighbors=query_rows,
+        loaded=loaded.record(),
     )
+    if loaded.note():
+        result.notes.append(loaded.note())
     result.files["inspect.json"] = str(out / "inspect.json")
     (out / "inspect.json").write_text(json.dumps(result.to_dict(), indent=1))
     return result

@@ -24,7 +24,9 @@ def index_command(
         0.95, "--target-recall", help="recall@10 the search parameter is tuned to reach."
     ),
     part_rows: int | None = typer.Option(
-        None, "--part-rows", help="Shard an IVF-PQ index: parts of this many vectors, "
+        None,
+        "--part-rows",
+        help="Shard an IVF-PQ index: parts of this many vectors, "
         "trained once, filled part by part (bounded memory), searched merged.",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Rebuild an up-to-date index."),

@@ -28,6 +28,12 @@ def inspect_command(
     projection: str = typer.Option("pca", "--projection", help="2-D map: pca, tsne or umap."),
     k: int = typer.Option(5, "--k", help="Nearest neighbours per item."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sampled classes and items."),
+    max_rows: int | None = typer.Option(
+        None,
+        "--max-rows",
+        help="Rows loaded at most; a bigger store is inspected on a seeded "
+        "sample (default: 1 GiB of vectors, at most 1,000,000 rows).",
+    ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an existing inspect folder at --out."
     ),
@@ -45,7 +51,7 @@ def inspect_command(
     out = prepare_out_dir(out, kind="inspect", overwrite=overwrite)
     result = inspect(
         store, out, sample=sample, classes=chosen, queries=texts, projection=projection, k=k,
-        seed=seed,
+        seed=seed, max_rows=max_rows,
     )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=1))

@@ -41,6 +41,12 @@ def probe_command(
     factors: bool = typer.Option(
         False, "--factors", help="Probe known generative factors (stores of `shapes`)."
     ),
+    max_rows: int | None = typer.Option(
+        None,
+        "--max-rows",
+        help="Rows loaded per store at most; a bigger store is probed on a "
+        "seeded sample (default: 1 GiB of vectors, at most 1,000,000 rows).",
+    ),
 ) -> None:
     """Evaluate embeddings: linear probe, kNN, k-means, SentEval, MTEB, LogME."""
     try:
@@ -56,6 +62,7 @@ def probe_command(
             seed,
             device,
             factors,
+            max_rows,
         )
     except ReprlearnError as e:
         raise fail(str(e)) from None
@@ -70,7 +77,10 @@ def probe_command(
         console.print(f"wrote {escape(str(out / 'probe.json'))}")
 
 
-def _run(store, protocol, test, samples_per_label, experiments, k, C, folds, seed, device, factors):
+def _run(
+    store, protocol, test, samples_per_label, experiments, k, C, folds, seed, device, factors,
+    max_rows=None,
+):  # fmt: skip
     if factors:
         from reprlearn.evaluation.factors import probe_factors
 
@@ -89,6 +99,7 @@ def _run(store, protocol, test, samples_per_label, experiments, k, C, folds, see
         k=k,
         folds=folds,
         device=device,
+        max_rows=max_rows,
     )
     return result.to_dict(), [result.table()], result
 

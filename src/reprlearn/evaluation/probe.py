@@ -46,7 +46,7 @@ from reprlearn.evaluation.mteb import MTEBResult, holdout_indices, mteb_classifi
 from reprlearn.evaluation.result import fmt, jsonable, plain_text
 from reprlearn.evaluation.senteval import SentEvalResult, senteval_cv, senteval_split
 from reprlearn.evaluation.statistics import Score
-from reprlearn.store import EmbeddingStore
+from reprlearn.store import EmbeddingStore, StoreSample
 
 PROTOCOLS = ("linear", "knn", "kmeans", "senteval", "mteb", "logme")
 ALL = ("linear", "knn", "kmeans", "mteb", "logme")
@@ -86,6 +86,7 @@ class ProbeResult:
     measured_on: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     test_ids: np.ndarray | None = field(default=None, repr=False)
+    loaded: dict[str, Any] = field(default_factory=dict)  # store -> StoreSample.record()
 
     def summary(self) -> list[tuple[str, str, Score | float]]:
         """(protocol, metric, score) rows: the main score(s) of each protocol."""
@@ -108,6 +109,7 @@ class ProbeResult:
             "measured_on": self.measured_on,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "notes": self.notes,
+            "loaded": self.loaded,
             "summary": [
                 {
                     "protocol": p,
@@ -161,15 +163,20 @@ _MAIN: dict[str, Callable[[Any], list[tuple[str, Score | float]]]] = {
 }
 
 
-def _labelled(store: EmbeddingStore) -> tuple[np.ndarray, np.ndarray]:
-    X, y = store.to_numpy()
+def _labelled(
+    store: EmbeddingStore, max_rows: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, StoreSample]:
+    """``(X, y, loaded)``: every row, or a seeded sample of ``max_rows`` on a larger store
+    (:meth:`EmbeddingStore.load_bounded`), so probing a big store stays bounded in memory."""
+    loaded = store.load_bounded(max_rows, seed)
+    X, y = loaded.X, loaded.y
     if y is None or not store.has_labels:
         raise DataError(
             f"{store.path} has no labels: probing needs labels. Embed a labelled source "
             "(e.g. `reprlearn embed data.csv --label-column label ...`; image folders take "
             "labels from class subfolders) and probe that store"
         )
-    return X, y
+    return X, y, loaded
 
 
 def _open(store: EmbeddingStore | str | Path) -> EmbeddingStore:
@@ -338,6 +345,7 @@ def probe(
     device: str = "auto",
     confusion: bool = True,
     stage: Callable[[str], AbstractContextManager[Any]] | None = None,
+    max_rows: int | None = None,
 ) -> ProbeResult:
     """Evaluate the embeddings of ``store`` with one protocol or ``"all"``.
 
@@ -353,6 +361,9 @@ def probe(
         confusion: keep the linear probe's confusion matrix.
         stage: optional context-manager factory wrapped around each protocol run, called
             with the protocol name (``compare`` uses it to show progress and time).
+        max_rows: rows loaded per store at most; a larger store is probed on a seeded
+            uniform sample of this many rows (default :func:`reprlearn.store.default_max_rows`:
+            1 GiB of float32 vectors, at most 1e6), recorded in ``loaded`` and the notes.
 
     Returns:
         A :class:`ProbeResult`; ``seconds`` holds each protocol's wall time (s).
@@ -367,20 +378,19 @@ def probe(
         k=k, C=C, folds=folds, experiments=experiments, samples_per_label=samples_per_label
     )
     train = _open(store)
-    X, y = _labelled(train)
-    X_test = y_test = None
+    X, y, loaded = _labelled(train, max_rows, seed)
+    X_test = y_test = test_loaded = None
     test_store = None
     if test is not None:
         test_store = _open(test)
         _check_pair(train, test_store)
-        X_test, y_test = _labelled(test_store)
+        X_test, y_test, test_loaded = _labelled(test_store, max_rows, seed)
     if len(np.unique(y)) < 2:
         raise DataError(
             f"{train.path}: all items have the same label; probing needs 2 or more classes"
         )
-    split = _split(
-        X, y, X_test, y_test, seed, train.ids(), test_store.ids() if test_store else None
-    )
+    test_ids = test_loaded.ids if test_loaded is not None else None
+    split = _split(X, y, X_test, y_test, seed, loaded.ids, test_ids)
     _check_k(k, len(split.y_train), names)
     whole = "all items of the test store" if split.given else "all items"
     result = ProbeResult(
@@ -393,6 +403,11 @@ def probe(
         split=split.description,
         test_ids=split.test_ids,
     )
+    for which, part in (("store", loaded), ("test_store", test_loaded)):
+        if part is not None:
+            result.loaded[which] = part.record()
+            if part.note():
+                result.notes.append(f"{which}: {part.note()}")
     options = {
         "seed": seed,
         "device": device,
