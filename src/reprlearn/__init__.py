@@ -41,6 +41,7 @@ _EXPORTS = {
     "compare": "reprlearn.report.compare",
     "pretrain": "reprlearn.training.pretrain",
     "finetune": "reprlearn.adapt.finetune",
+    "augment_text": "reprlearn.augment.text",
     "FinetuneResult": "reprlearn.adapt.finetune",
     "load_classifier": "reprlearn.adapt.classifier",
     "init_stats": "reprlearn.adapt.init_stats",
