@@ -56,6 +56,7 @@ _EXPORTS = {
     "find_leakage": "reprlearn.search.leakage",
     "export_tensorboard": "reprlearn.explore.tensorboard",
     "explore": "reprlearn.explore.launch",
+    "explain": "reprlearn.explain.api",
 }
 
 __all__ = sorted(_EXPORTS)
