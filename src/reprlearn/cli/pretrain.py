@@ -56,7 +56,9 @@ def pretrain(
     batch_size: Annotated[int, typer.Option(help="items per step and device")] = 256,
     lr: Annotated[float | None, typer.Option(help="peak learning rate (default scaled)")] = None,
     optimizer: Annotated[str, typer.Option(help="adamw | sgd | lars")] = "adamw",
-    devices: Annotated[str, typer.Option(help="devices per node (DDP when > 1)")] = "1",
+    devices: Annotated[
+        str, typer.Option(help="devices per node (DDP when > 1; with --accelerator cpu, processes)")
+    ] = "1",
     num_nodes: Annotated[int, typer.Option(help="nodes (DDP)")] = 1,
     accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
     precision: o.Precision = "auto",
@@ -86,6 +88,7 @@ def pretrain(
     rerun with --resume to continue.
     """
     from reprlearn.outdir import write_json_atomic
+    from reprlearn.training.distributed import launched_rank
     from reprlearn.training.pretrain import pretrain as run
 
     o.quiet_datasets()
@@ -109,6 +112,8 @@ def pretrain(
         raise fail(str(e)) from None
     if result is None:
         raise fail(interrupted_hint(out), 130)
+    if launched_rank() > 0:  # a DDP worker that Lightning's launcher started: rank 0 reports
+        return
     summary = {"out": str(result.out), "encoder": result.encoder, "seconds": result.seconds,
                "final": result.final, "config": result.config}  # fmt: skip
     write_json_atomic(result.out / "results.json", summary)

@@ -17,6 +17,7 @@ import lightning as L
 import torch
 
 from reprlearn.augment.ssl_views import Recipe
+from reprlearn.training.distributed import reduce_max, reduce_sums
 from reprlearn.training.lars import LARS
 from reprlearn.training.methods.base import Method
 
@@ -78,11 +79,14 @@ class PretrainModule(L.LightningModule):
         self.method.after_optimizer_step(self.global_step - 1, total)
 
     def epoch_metrics(self) -> dict[str, float]:
-        """Means over this epoch's batches (this rank) plus timing and the current LR."""
-        seconds = time.perf_counter() - self.epoch_start
-        out = {k: v / max(self.batches, 1) for k, v in self.sums.items()}
+        """Means over this epoch's batches (of every rank under DDP: all ranks must call
+        it) plus timing (the slowest rank's), items/s of the global batch and the LR."""
+        seconds = reduce_max(time.perf_counter() - self.epoch_start)
+        sums = reduce_sums({**self.sums, "_batches": self.batches, "_items": self.items})
+        batches, items = sums.pop("_batches"), sums.pop("_items")
+        out = {k: v / max(batches, 1) for k, v in sums.items()}
         out["train_seconds"] = seconds
-        out["items_per_s"] = self.items / seconds if seconds > 0 else 0.0
+        out["items_per_s"] = items / seconds if seconds > 0 else 0.0
         out["lr"] = self.trainer.optimizers[0].param_groups[0]["lr"]
         return out
 

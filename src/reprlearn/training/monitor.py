@@ -85,10 +85,11 @@ class PretrainMonitor(L.Callback):
         self._write_log()
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
+        metrics = pl_module.epoch_metrics()  # every rank: reduced over the DDP ranks
         if not trainer.is_global_zero:
             return
         record = {"epoch": trainer.current_epoch, "step": trainer.global_step}
-        record.update(pl_module.epoch_metrics())
+        record.update(metrics)
         record.update(self.diagnostics(pl_module.method, pl_module.device))
         self.records.append(record)
         self._write_log()

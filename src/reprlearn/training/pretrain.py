@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -30,14 +29,15 @@ import datasets
 import lightning as L
 import torch
 
+from reprlearn.augment.ssl_views import RECIPES
+from reprlearn.augment.ssl_views import recipe as make_recipe
 from reprlearn.device import cpu_has_fast_bf16
 from reprlearn.errors import ReprlearnError
 from reprlearn.outdir import writer_lock
-from reprlearn.augment.ssl_views import RECIPES
-from reprlearn.augment.ssl_views import recipe as make_recipe
 from reprlearn.training.backbones import BACKBONES, build_backbone
 from reprlearn.training.checkpoint import EpochCheckpoint, ExportCallback
 from reprlearn.training.data import ImageData, InMemoryImages, load_image_data, passthrough
+from reprlearn.training.distributed import launched_rank
 from reprlearn.training.methods import get_method
 from reprlearn.training.module import OPTIMIZERS, PretrainModule
 from reprlearn.training.monitor import PretrainMonitor, read_log
@@ -49,6 +49,7 @@ from reprlearn.training.run_folder import (
     record_settings,
     run_state,
 )
+from reprlearn.training.sync_batchnorm import batchnorm_sync_plugin
 
 PRECISION_ALIASES = {"fp32": "32-true", "bf16": "bf16-mixed", "fp16": "16-mixed"}
 LIGHTNING_PRECISIONS = {"32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "16-true",
@@ -159,7 +160,14 @@ def pretrain(
         batch_size: per device (clipped to the training set size).
         lr: peak LR (default ``1e-3 * batch_size / 256`` for AdamW, ``0.3 * batch_size/256``
             for LARS/SGD as SimCLR).
-        devices, num_nodes: Lightning's; DDP is used when ``devices * num_nodes > 1``.
+        devices, num_nodes: Lightning's; DDP is used when ``devices * num_nodes > 1``
+            (``accelerator="cpu"``: gloo, one process per device). Each process trains on
+            ``batch_size`` items of the same seeded permutation (global batch ``devices *
+            num_nodes * batch_size``); the losses gather the global batch
+            (:mod:`reprlearn.training.distributed`) and the methods that use BatchNorm
+            (SimCLR, BYOL, VICReg) synchronise it over all processes (SyncBatchNorm).
+            Lightning's ``ddp`` launcher re-runs the command for ranks 1..; only rank 0
+            prepares, locks and writes ``out``.
         precision: ``auto`` (bf16 where fast, see :func:`resolve_precision`) or
             ``fp32|bf16|fp16`` or a Lightning precision string.
         seed: seeds everything (weights, split, sampler, augmentations).
@@ -251,12 +259,6 @@ def check_numbers(**values: float | None) -> None:
             check_at_least(flag, value, low[name])
 
 
-def launched_rank() -> int:
-    """This process's rank among those Lightning's DDP launcher started (0 for the process
-    the user started, which prepares and locks the run folder)."""
-    return max(int(os.environ.get(k, "0") or 0) for k in ("LOCAL_RANK", "NODE_RANK"))
-
-
 def check_names(*, backbone: str, recipe: str | None, optimizer: str, precision: str,
                 accelerator: str, devices: int | str) -> None:  # fmt: skip
     """Refuse unknown backbone/recipe/optimizer/precision names and devices that this
@@ -332,6 +334,7 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
         trainer = L.Trainer(
             max_epochs=epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
             strategy="ddp" if world > 1 else "auto",
+            **(batchnorm_sync_plugin(accelerator) if world > 1 and cls.sync_batchnorm else {}),
             precision=resolve_precision(precision, accelerator), callbacks=run_callbacks,
             logger=False, enable_progress_bar=progress, enable_model_summary=False,
             enable_checkpointing=False, deterministic="warn", default_root_dir=out,

@@ -30,6 +30,8 @@ class Method(nn.Module):
     """Base class of pretraining methods; subclasses register with ``@register_method``."""
 
     name: ClassVar[str] = ""
+    #: under DDP, convert BatchNorm to SyncBatchNorm (statistics of the global batch)
+    sync_batchnorm: ClassVar[bool] = False
 
     def __init__(self, backbone: nn.Module, feat_dim: int) -> None:
         super().__init__()

@@ -41,6 +41,10 @@ class BYOL(Method):
         tau_base: EMA decay at step 0 (default 0.996).
     """
 
+    #: the projector and predictor normalise over the global batch under DDP, as BYOL's
+    #: and SimCLR's cross-replica BatchNorm
+    sync_batchnorm = True
+
     def __init__(
         self,
         backbone: nn.Module,

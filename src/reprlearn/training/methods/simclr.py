@@ -32,6 +32,10 @@ class SimCLR(Method):
         init: projector init, ``xavier`` | ``he`` | ``default``.
     """
 
+    #: "we aggregate BN mean and variance over all devices" (Chen et al. 2020, Sec. 2,
+    #: global BN): per-device BN lets the projector cheat on local batch statistics
+    sync_batchnorm = True
+
     def __init__(
         self,
         backbone: nn.Module,

@@ -34,6 +34,10 @@ class VICReg(Method):
     teaching).
     """
 
+    #: the expander normalises over the global batch under DDP (main_vicreg.py converts
+    #: the model with nn.SyncBatchNorm.convert_sync_batchnorm)
+    sync_batchnorm = True
+
     def __init__(
         self,
         backbone: nn.Module,
