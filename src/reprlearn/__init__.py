@@ -33,6 +33,7 @@ _EXPORTS = {
     "TorchEncoder": "reprlearn.encoders",
     "embed": "reprlearn.embed",
     "encode_items": "reprlearn.embed",
+    "RayOptions": "reprlearn.distributed.ray_engine",
     "EmbeddingStore": "reprlearn.store",
     "same_space": "reprlearn.store",
     "inspect": "reprlearn.analysis.inspect",
