@@ -64,16 +64,21 @@ def align_labels(y: np.ndarray, names: list[str], train_names: list[str], where:
 
 
 class ItemDataset(torch.utils.data.Dataset):
-    """Raw items + labels -> ``(encoder.preprocess(decoded item), label)`` per index."""
+    """Raw items + labels -> ``(encoder.preprocess(transform(decoded item)), label)`` per index
+    (``transform``: e.g. a supervised augmentation recipe, PIL -> PIL; None: none)."""
 
-    def __init__(self, items: Sequence[Any], labels: np.ndarray, encoder: TorchEncoder) -> None:
+    def __init__(self, items: Sequence[Any], labels: np.ndarray, encoder: TorchEncoder,
+                 transform: Any = None) -> None:  # fmt: skip
         self.items, self.labels, self.encoder = items, np.asarray(labels), encoder
+        self.transform = transform
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int):
         item = decode_item(self.items[i], self.encoder.modality)
+        if self.transform is not None:
+            item = self.transform(item)
         return self.encoder.preprocess(item), int(self.labels[i])
 
 

@@ -42,6 +42,7 @@ from reprlearn.adapt.memory import PeakMemory
 from reprlearn.adapt.module import FinetuneModule
 from reprlearn.adapt.splits import make_splits
 from reprlearn.adapt.strategies import Trainable, apply_strategy, check_strategy
+from reprlearn.augment.supervised import augment_record, resolve_augment, training_transforms
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.errors import ReprlearnError
 from reprlearn.evaluation.result import ResultMixin
@@ -159,13 +160,13 @@ def _loaders(job: _Job, train_ds, val_ds, collate=None):
 
 def _fit(job: _Job, model: FinetuneModel, trainable: Trainable | None, data, *, stage: str,
          epochs: int, lr: float, backbone_lr_mult: float, ckpt_name: str, precision: str,
-         export) -> RunLogger:  # fmt: skip
+         export, mixing=None) -> RunLogger:  # fmt: skip
     """Train ``model`` with Lightning (early stopping on validation accuracy when there is
     a validation set; ``ckpt_name.ckpt`` each epoch for resume)."""
     o = job.opts
     module = FinetuneModule(model, trainable, lr=lr, backbone_lr_mult=backbone_lr_mult,
                             layer_decay=o["layer_decay"], weight_decay=o["weight_decay"],
-                            label_smoothing=o["label_smoothing"])  # fmt: skip
+                            label_smoothing=o["label_smoothing"], mixing=mixing)  # fmt: skip
     train_loader, val_loader = _loaders(job, *data)
     # few-shot budgets: a handful of items is one step per epoch; give every run at least
     # min_steps optimiser steps (more epochs), else the head barely moves from its init
@@ -224,13 +225,14 @@ def _train_backbone(job: _Job, head, strategy: str, export, *, lr: float, mult: 
     enc = job.enc
     assert isinstance(enc, TorchEncoder)
     trainable = apply_strategy(enc.model, strategy, job.opts["unfreeze"])
-    data = [ItemDataset([job.items[i] for i in idx], job.y[idx], enc)
-            for idx in (job.train, job.val)]  # fmt: skip
+    per_image, mixing = training_transforms(job.opts.get("augment"), len(job.label_names))
+    data = [ItemDataset([job.items[i] for i in idx], job.y[idx], enc, transform=t)
+            for idx, t in ((job.train, per_image), (job.val, None))]  # fmt: skip
     stage = "ft" if strategy == "lp-ft" else "train"
     _fit(job, FinetuneModel(enc, head), trainable, (*data, Collate(enc)), stage=stage,
          epochs=job.opts["epochs"], lr=lr, backbone_lr_mult=mult, ckpt_name="last",
          precision=resolve_precision(job.opts["precision"], job.opts["accelerator"]),
-         export=export)  # fmt: skip
+         export=export, mixing=mixing)  # fmt: skip
 
 
 def _predict_items(job: _Job, model: FinetuneModel, precision: str):
@@ -258,6 +260,8 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
     name = absolute_encoder_name(encoder if isinstance(encoder, str) else enc.name)
     check_strategy(opts["strategy"], name, isinstance(enc, TorchEncoder))
     check_modality(enc, column, str(source))
+    opts["augment"] = augment_record(resolve_augment(opts["augment"]), opts["strategy"], column,
+                                     str(source))  # fmt: skip
     y = np.asarray(ds["label"], dtype=np.int64)
     splits = make_splits(y, test_given=test is not None, test_size=opts["test_size"],
                          val_split=opts["val_split"], labels_per_class=opts["labels_per_class"],
@@ -293,6 +297,7 @@ def finetune(
     activation: str = "relu",
     input_norm: str = "batch",
     label_smoothing: float = 0.0,
+    augment: Any = "none",
     epochs: int = 10,
     lp_epochs: int | None = None,
     batch_size: int = 32,
@@ -327,7 +332,12 @@ def finetune(
             ``test_size`` holdout of ``source``, seeded).
         head, head_hidden, init, dropout, norm, activation, input_norm: the head
             (:func:`~reprlearn.adapt.classifier.build_head`).
-        label_smoothing: cross-entropy label smoothing (default 0).
+        label_smoothing: cross-entropy label smoothing (default 0); composes with MixUp/CutMix.
+        augment: supervised image augmentation: a recipe name (``none`` | ``light`` |
+            ``default`` | ``strong``) or :func:`reprlearn.augment.recipes.image_augment`'s
+            result (overrides, MixUp/CutMix); recorded in ``config.json`` (``options.augment``).
+            Applies where the backbone trains on images (partial, full, lp-ft stage 2);
+            ignored with a warning by ``freeze`` (:mod:`reprlearn.augment.supervised`).
         epochs: maximum epochs of backbone training (lp-ft: its fine-tuning stage);
             lp_epochs: head training on cached features (``freeze`` and lp-ft's probing
             stage; default ``max(epochs, 100)``, early-stopped on validation accuracy
@@ -361,6 +371,7 @@ def finetune(
         DataError: an unlabelled source, a modality the encoder cannot read, unseen test labels.
     """
     t0 = time.perf_counter()
+    augment = resolve_augment(augment, source).to_dict()  # bad recipes fail before any folder
     out = Path(out)
     has_run = (out / "last.ckpt").exists() or (out / "config.json").exists()
     if has_run and not (resume or overwrite):

@@ -28,13 +28,17 @@ class FinetuneModule(L.LightningModule):
         lr: the head's peak learning rate; backbone_lr_mult, layer_decay: the backbone's rates.
         weight_decay: AdamW's decoupled weight decay. warmup_frac: share of steps warming up.
         label_smoothing: cross-entropy label smoothing in [0, 1).
+        mixing: a training-batch transform ``(x, y (B,)) -> (x, soft y (B, K))`` (MixUp /
+            CutMix, :class:`reprlearn.augment.mixing.BatchMixing`); soft targets go into the
+            cross-entropy as probabilities, label smoothing applied on top.
     """
 
     def __init__(self, model: FinetuneModel, trainable: Trainable | None, *, lr: float,
                  backbone_lr_mult: float = 0.1, layer_decay: float | None = None,
                  weight_decay: float = 0.01, warmup_frac: float = 0.1,
-                 label_smoothing: float = 0.0) -> None:  # fmt: skip
+                 label_smoothing: float = 0.0, mixing=None) -> None:  # fmt: skip
         super().__init__()
+        self.mixing = mixing
         self.model, self.trainable = model, trainable
         self.lr, self.backbone_lr_mult, self.layer_decay = lr, backbone_lr_mult, layer_decay
         self.weight_decay, self.warmup_frac = weight_decay, warmup_frac
@@ -58,10 +62,14 @@ class FinetuneModule(L.LightningModule):
         self.train_sums, self.epoch_start = [0.0, 0, 0], time.perf_counter()
         self.recorder.reset()
 
-    def _step(self, batch, sums) -> torch.Tensor:
+    def _step(self, batch, sums, mixing=None) -> torch.Tensor:
         x, y = batch
+        target = y
+        if mixing is not None:  # soft targets; accuracy against each item's heavier label
+            x, target = mixing(x, y)
+            y = target.argmax(1)
         logits = self.model(x)
-        loss = self.loss_fn(logits.float(), y)
+        loss = self.loss_fn(logits.float(), target)
         n = len(y)
         sums[0] += float(loss.detach()) * n
         sums[1] += int((logits.argmax(1) == y).sum())
@@ -70,7 +78,7 @@ class FinetuneModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         with self.recorder.record():
-            loss = self._step(batch, self.train_sums)
+            loss = self._step(batch, self.train_sums, self.mixing)
         self.log("loss", loss.detach(), prog_bar=True, logger=False)
         return loss
 

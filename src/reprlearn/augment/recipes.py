@@ -67,9 +67,15 @@ class ImageAugment:
     switch_prob: float = 0.5
 
     @property
+    def has_image_ops(self) -> bool:
+        """True when some per-image operation is on."""
+        return bool(self.crop_scale or self.rotate or self.color_jitter or self.random_erasing
+                    or self.trivial_augment or self.hflip)  # fmt: skip
+
+    @property
     def is_identity(self) -> bool:
         """True when neither per-image ops nor batch mixing change anything."""
-        return self == replace(ImageAugment(), recipe=self.recipe, switch_prob=self.switch_prob)
+        return not self.has_image_ops and not self.mixes
 
     @property
     def mixes(self) -> bool:

@@ -53,6 +53,20 @@ def _list_blocks(name: str) -> None:
     console.print(f"{len(blocks)} blocks; {count_parameters(enc.model):,} parameters in all")
 
 
+def _image_augment(source, recipe, rotate, crop_scale, color_jitter, random_erasing, hflip,
+                   mixup, cutmix, switch_prob):  # fmt: skip
+    from reprlearn.augment.recipes import image_augment
+    from reprlearn.errors import ReprlearnError
+
+    try:
+        return image_augment(recipe, rotate=rotate, crop_scale=crop_scale,
+                             color_jitter=color_jitter, random_erasing=random_erasing,
+                             hflip=hflip, mixup=mixup, cutmix=cutmix, switch_prob=switch_prob,
+                             source=source)  # fmt: skip
+    except ReprlearnError as e:
+        raise fail(str(e)) from None
+
+
 @app.command()
 def finetune(
     source: Annotated[str | None, typer.Argument(help="labelled data: digits, a folder, a CSV...")] = None,
@@ -70,6 +84,15 @@ def finetune(
     norm: Annotated[str, typer.Option(help="mlp head hidden norm: batch | layer | none")] = "none",
     input_norm: Annotated[str, typer.Option(help="standardise features first: batch | none")] = "batch",
     label_smoothing: Annotated[float, typer.Option(help="cross-entropy label smoothing")] = 0.0,
+    augment: Annotated[str, typer.Option(help="image recipe for backbone training: none | light | default | strong (freeze ignores it)")] = "none",
+    rotate: Annotated[float | None, typer.Option(help="augment: random rotation range, degrees (overrides the recipe)")] = None,
+    crop_scale: Annotated[str | None, typer.Option(help="augment: random-resized-crop area range A,B, e.g. 0.5,1")] = None,
+    color_jitter: Annotated[float | None, typer.Option(help="augment: brightness/contrast/saturation jitter strength")] = None,
+    random_erasing: Annotated[float | None, typer.Option(help="augment: random-erasing probability")] = None,
+    hflip: Annotated[float, typer.Option(help="augment: horizontal-flip probability (opt-in; refused for digits)")] = 0.0,
+    mixup: Annotated[float, typer.Option(help="MixUp Beta alpha, e.g. 0.2 (0: off)")] = 0.0,
+    cutmix: Annotated[float, typer.Option(help="CutMix Beta alpha, e.g. 1.0 (0: off)")] = 0.0,
+    switch_prob: Annotated[float, typer.Option(help="with --mixup and --cutmix: share of batches getting CutMix")] = 0.5,
     epochs: Annotated[int, typer.Option(help="max epochs training the backbone (lp-ft: stage 2)")] = 10,
     lp_epochs: Annotated[int | None, typer.Option(help="head epochs on cached features (freeze, lp-ft stage 1; default max(epochs, 100), early-stopped)")] = None,
     batch_size: Annotated[int, typer.Option(help="items per step")] = 32,
@@ -116,11 +139,13 @@ def finetune(
     if source is None or encoder is None:
         raise fail("finetune needs SOURCE and --encoder (or --list-blocks ENCODER)")
     o.quiet_datasets()
+    aug = _image_augment(source, augment, rotate, crop_scale, color_jitter, random_erasing, hflip,
+                         mixup, cutmix, switch_prob)  # fmt: skip
     data = o.data_options(format=format, text_column=text_column, label_column=label_column,
                           encoding=encoding, split=split, data_dir=data_dir, fine_labels=fine_labels)  # fmt: skip
     options = dict(head=head, head_hidden=_ints(head_hidden, "--head-hidden"), init=init,
                    dropout=dropout, norm=norm, input_norm=input_norm,
-                   label_smoothing=label_smoothing, epochs=epochs, lp_epochs=lp_epochs,
+                   label_smoothing=label_smoothing, augment=aug, epochs=epochs, lp_epochs=lp_epochs,
                    batch_size=batch_size, lr=lr, lp_lr=lp_lr, weight_decay=weight_decay,
                    backbone_lr_mult=backbone_lr_mult, layer_decay=layer_decay, unfreeze=unfreeze,
                    val_split=val_split, patience=patience, min_steps=min_steps, test=test, test_size=test_size,
