@@ -210,3 +210,46 @@ def test_ray_engine_resumes_after_the_driver_is_killed(ray_cluster, digits, loca
     for name, rec in before["shards"].items():  # shards written before the kill kept as is
         assert store.manifest["shards"][name]["sha256"] == rec["sha256"]
     _assert_same_store(local, store)
+
+
+@pytest.fixture(scope="module")
+def tiny_st_texts(tmp_path_factory):
+    """A tiny random sentence-transformers model (2-layer 32-wide BERT, mean pooling) saved
+    to a folder, and 300 short texts over its vocabulary, as a ``datasets.Dataset``."""
+    import datasets
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("st")
+    words = [f"w{i}" for i in range(50)]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (folder / "bert").mkdir()
+    (folder / "bert" / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = BertTokenizerFast(vocab_file=str(folder / "bert" / "vocab.txt"), model_max_length=32)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)  # fmt: skip
+    torch.manual_seed(0)
+    BertModel(config).eval().save_pretrained(folder / "bert")
+    tok.save_pretrained(folder / "bert")
+    SentenceTransformer(
+        modules=[Transformer(str(folder / "bert"), max_seq_length=32), Pooling(32, "mean")],
+        device="cpu",
+    ).save(str(folder / "st"))
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, size=rng.integers(1, 20))) for _ in range(300)]
+    return f"st:{folder / 'st'}", datasets.Dataset.from_dict({"text": texts})
+
+
+@pytest.mark.slow
+def test_ray_engine_equals_local_for_a_torch_text_encoder(ray_cluster, tiny_st_texts, tmp_path):
+    """A sentence-transformers model on 2 CPU actors in fp32, shards cut into chunks of
+    16-text batches (other length-sorted batches than the local engine's): same ids, order
+    and shards, vectors within 1e-5."""
+    name, texts = tiny_st_texts
+    common = dict(shard_size=100, batch_size=16, precision="fp32", progress=False)
+    local = embed(texts, name, tmp_path / "local", **common)
+    store = embed(texts, name, tmp_path / "ray", engine="ray", ray=RayOptions(actors=2), **common)
+    assert store.manifest["precision"] == "fp32" and store.manifest["device"] == "cpu"
+    _assert_same_store(local, store)
