@@ -1,15 +1,21 @@
 """The batching loop of :func:`reprlearn.embed`: raw items of one shard -> float32 vectors.
 
 Items are decoded (and preprocessed, for neural encoders) in DataLoader workers, texts
-are sorted by length to cut padding, batches run on the encoder's device and precision,
-and the vectors go back to input order. Bad items raise (naming their row) or are
-skipped and listed, as the run's ``on_error`` asks.
+are sorted by token length and cut into batches by a **token budget** (padded tokens
+per batch, :func:`token_batches`), so short and long texts both run at large GEMM sizes;
+texts are tokenised in a producer thread while the previous batch runs
+(:func:`prefetched`). Batches run on the encoder's device and precision, and the vectors
+go back to input order. Bad items raise (naming their row) or are skipped and listed, as
+the run's ``on_error`` asks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +38,123 @@ class Run:
     on_error: str
     normalize: bool
     describe: Callable[[int], str]
+    # texts: padded tokens per batch ("auto": token_budget(lengths)); None = batch_size items
+    token_budget: int | str | None = None
+
+
+# Padded tokens per batch for texts. Measured on MiniLM, bf16, 2 cores (benchmarks/
+# embed_text.py): throughput grows with the GEMM's rows (batch x tokens) up to ~16k.
+TOKEN_BUDGET = 16384
+MAX_BATCH_ITEMS = 2048  # cap for very short texts (a batch of 1-token items)
+MIN_BATCHES = 4  # keep a few batches per shard so tokenising overlaps compute
+
+
+def token_budget(lengths: np.ndarray) -> int:
+    """Padded tokens per batch for texts of token counts ``lengths`` (``(n,)`` ints).
+
+    :data:`TOKEN_BUDGET` (16,384), lowered for small inputs so the shard still splits
+    into at least :data:`MIN_BATCHES` batches (tokenisation of one overlaps the forward
+    pass of another), and never below the longest text (one item per batch at worst).
+    """
+    if len(lengths) == 0:
+        return TOKEN_BUDGET
+    lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+    spread = int(lengths.sum()) // MIN_BATCHES
+    return int(max(int(lengths.max()), min(TOKEN_BUDGET, spread)))
+
+
+def token_batches(
+    lengths: np.ndarray, budget: int, max_items: int = MAX_BATCH_ITEMS
+) -> list[list[int]]:
+    """Index batches of texts by a token budget: longest first, each batch as many items
+    as fit ``budget`` padded tokens (items x its longest item), at most ``max_items``.
+
+    Args:
+        lengths: ``(n,)`` token counts (the sort keys); 0 counts as 1.
+        budget: padded tokens per batch, >= 1.
+        max_items: items per batch at most.
+
+    Returns:
+        Lists of row positions covering ``range(n)`` once; within a batch lengths fall
+        (the order is a stable sort by length, descending).
+    """
+    lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+    order = np.argsort(-lengths, kind="stable")
+    batches: list[list[int]] = []
+    start, n = 0, len(order)
+    while start < n:
+        longest = int(lengths[order[start]])  # sorted: the batch's first item pads it
+        size = max(1, min(max_items, budget // longest))
+        batches.append(order[start : start + size].tolist())
+        start += size
+    return batches
+
+
+def prefetched(items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+    """Iterate ``items`` in a producer thread, ``depth`` elements ahead of the consumer.
+
+    The text path's DataLoader runs in the main process (``num_workers=0``: the tokenizer
+    is fast and pickling the model into workers is not), so its collate (the fast
+    tokenizer, which releases the GIL) runs here while the caller's forward pass (which
+    releases it too) runs on the previous batch. Exceptions of the producer are raised
+    in the consumer; closing the generator early stops the producer.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as e:  # handed to the consumer, raised there
+            put(("error", e))
+
+    thread = threading.Thread(target=produce, name="reprlearn-tokenize", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (``psutil``; the logical count when unknown)."""
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def torch_threads() -> int:
+    """Torch's intra-op threads now (the manifest's ``timing.threads``)."""
+    return torch.get_num_threads()
+
+
+def check_threads() -> int:
+    """Set torch's intra-op threads to the physical cores (hyper-threads slow GEMMs down),
+    unless the user chose a count with ``OMP_NUM_THREADS``; returns the count in use."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        cores = physical_cores()
+        if torch.get_num_threads() != cores:
+            torch.set_num_threads(cores)
+    return torch.get_num_threads()
 
 
 def default_batch_size(encoder: Encoder) -> int:
@@ -77,13 +200,35 @@ class _Collate:
         return [i for i, _ in good], collated, bad
 
 
-def _batches(encoder: Encoder, raw: Sequence[Any], batch_size: int) -> list[list[int]]:
-    """Index batches; texts sorted by length (longest first) so batches pad little."""
+class _Closable:
+    """``close()`` for an iterator that may lack one (stops a producer thread on errors)."""
+
+    def __init__(self, it: Iterator[Any]) -> None:
+        self.it = it
+
+    def close(self) -> None:
+        close = getattr(self.it, "close", None)
+        if close is not None:
+            close()
+
+
+def _is_text(encoder: Encoder) -> bool:
+    return isinstance(encoder, TorchEncoder) and encoder.modality == "text"
+
+
+def _batches(encoder: Encoder, raw: Sequence[Any], run: Run) -> list[list[int]]:
+    """Index batches. Texts: sorted by length (longest first) so batches pad little, cut
+    by the run's token budget (or by ``batch_size`` items when it has none)."""
     order = np.arange(len(raw))
-    if isinstance(encoder, TorchEncoder) and encoder.modality == "text":
+    if _is_text(encoder):
         lengths = _text_lengths(encoder, raw)
+        if run.token_budget is not None:
+            budget = run.token_budget
+            budget = token_budget(lengths) if budget == "auto" else int(budget)
+            return token_batches(lengths, budget)
         order = np.argsort(-lengths, kind="stable")
-    return [order[s : s + batch_size].tolist() for s in range(0, len(raw), batch_size)]
+    size = run.batch_size
+    return [order[s : s + size].tolist() for s in range(0, len(raw), size)]
 
 
 def _text_lengths(encoder: TorchEncoder, raw: Sequence[Any]) -> np.ndarray:
@@ -108,7 +253,7 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
 
     loader = DataLoader(
         _Rows(raw, ids, prepare),
-        batch_sampler=_batches(enc, raw, run.batch_size),
+        batch_sampler=_batches(enc, raw, run),
         collate_fn=_Collate(enc.collate if neural else None),
         num_workers=run.num_workers,
         persistent_workers=False,
@@ -116,8 +261,11 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
     out_ids: list[int] = []
     out_vecs: list[np.ndarray] = []
     skipped: list[dict[str, Any]] = []
-    with torch.inference_mode():
-        for good_ids, batch, bad in loader:
+    if neural:
+        check_threads()
+    batches = prefetched(loader) if _is_text(enc) and run.num_workers == 0 else iter(loader)
+    with torch.inference_mode(), contextlib.closing(_Closable(batches)):
+        for good_ids, batch, bad in batches:
             for row, item in bad:
                 if run.on_error == "raise":
                     raise DataError(

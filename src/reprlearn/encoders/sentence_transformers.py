@@ -7,7 +7,13 @@ the model author's. For speed we do not call ``SentenceTransformer.encode`` per 
 padding + truncation) and :meth:`SentenceTransformerEncoder.forward` is
 ``model(features)["sentence_embedding"]`` — the same two steps ``encode`` runs
 (``sentence_transformers/sentence_transformer/model.py``, ``_inference``), so the vectors
-match ``encode()``; :func:`reprlearn.embed` adds length-sorted batches and bf16 weights.
+match ``encode()``; :func:`reprlearn.embed` adds token-budget batches of length-sorted
+texts, tokenisation in a producer thread and bf16 weights.
+
+Backends (:mod:`reprlearn.encoders.backends`): ``torch`` (default), or
+sentence-transformers' own ``backend="onnx"|"openvino"`` (exported through optimum) when
+optimum is installed; :meth:`SentenceTransformerEncoder.use_backend` switches, and
+``describe()`` records the backend and why it was chosen.
 
 Weights: the model's own, or :class:`WeightsUnavailableError` saying how to get them;
 ``random_weights=True`` keeps the model's tokenizer, pooling and architecture and
@@ -60,11 +66,28 @@ class SentenceTransformerEncoder(TorchEncoder):
         *,
         max_seq_length: int | None = None,
         random_weights: bool = False,
+        backend: str = "torch",
     ) -> None:
+        self.name_or_path, self.random_weights_asked = name_or_path, random_weights
+        self.backend, self.backend_choice = "torch", "torch: the default"
+        self._load(name_or_path, "torch")
+        if random_weights:
+            _reinitialise(self.model)
+        if max_seq_length is not None:
+            self.model.max_seq_length = int(max_seq_length)
+        self.model.eval()
+        get_dim = getattr(self.model, "get_embedding_dimension", None)
+        dim = get_dim() if get_dim else self.model.get_sentence_embedding_dimension()
+        self._dim = int(dim) if dim else self._probe_dim()
+        if backend != "torch":
+            self.use_backend(backend, f"{backend}: asked for")
+
+    def _load(self, name_or_path: str, backend: str) -> None:
         from sentence_transformers import SentenceTransformer
 
+        extra = {} if backend == "torch" else {"backend": backend}
         try:
-            self.model = SentenceTransformer(name_or_path, device="cpu")
+            self.model = SentenceTransformer(name_or_path, device="cpu", **extra)
         except pickle.UnpicklingError as e:
             raise unsafe_pickle_error(f"st:{name_or_path}", e, name_or_path) from None
         except OSError as e:
@@ -75,14 +98,37 @@ class SentenceTransformerEncoder(TorchEncoder):
                 f"with network access or in the Hugging Face cache; {RANDOM_WEIGHTS_HINT} "
                 "(which still needs the folder's config and tokenizer)"
             ) from e
-        if random_weights:
-            _reinitialise(self.model)
-        if max_seq_length is not None:
-            self.model.max_seq_length = int(max_seq_length)
-        self.model.eval()
-        get_dim = getattr(self.model, "get_embedding_dimension", None)
-        dim = get_dim() if get_dim else self.model.get_sentence_embedding_dimension()
-        self._dim = int(dim) if dim else self._probe_dim()
+
+    def use_backend(self, backend: str, why: str) -> SentenceTransformerEncoder:
+        """Run on ``backend`` (``torch``, ``onnx``, ``openvino``); ``why`` is recorded in
+        the manifest (``encoder.backend_choice``). Returns ``self``.
+
+        Raises:
+            BackendUnavailableError: the backend is not installed (names what is missing),
+                or asked for with random weights (the export reads the saved weights).
+        """
+        from reprlearn.encoders.backends import BackendUnavailableError, check_backend
+
+        check_backend(backend)
+        if backend != self.backend:
+            if self.random_weights_asked:
+                raise BackendUnavailableError(
+                    f"--backend {backend} exports the saved weights, not random ones; use "
+                    "--backend torch with --random-weights"
+                )
+            max_seq_length = self.model.max_seq_length
+            self._load(self.name_or_path, backend)
+            self.model.max_seq_length = max_seq_length
+        self.backend, self.backend_choice = backend, why
+        return self
+
+    def to(self, device: torch.device | str, dtype: torch.dtype = torch.float32):
+        """Torch backend: weights to ``device`` in ``dtype``. ONNX/OpenVINO models keep
+        their exported precision (fp32) on the CPU."""
+        if self.backend == "torch":
+            return super().to(device, dtype)
+        self.device, self.dtype = torch.device("cpu"), torch.float32
+        return self
 
     def _probe_dim(self) -> int:
         with torch.inference_mode():
@@ -109,7 +155,12 @@ class SentenceTransformerEncoder(TorchEncoder):
         return self.model(batch)["sentence_embedding"]
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "max_seq_length": self.model.max_seq_length}
+        return {
+            **super().describe(),
+            "max_seq_length": self.model.max_seq_length,
+            "backend": self.backend,
+            "backend_choice": self.backend_choice,
+        }
 
 
 def _reinitialise(model: Any) -> None:
