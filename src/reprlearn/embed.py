@@ -18,12 +18,19 @@ from typing import Any
 import datasets
 import numpy as np
 
-from reprlearn.batching import Run, default_batch_size, default_workers, encode_rows
+from reprlearn.batching import (
+    Run,
+    default_batch_size,
+    default_workers,
+    encode_rows,
+    torch_threads,
+)
 from reprlearn.data.items import decode_item, describe_row
 from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.distributed.ray_engine import RayOptions, write_shards_ray
 from reprlearn.distributed.ray_engine import prepare_encoder as ray_prepare_encoder
+from reprlearn.encoders.backends import choose_backend
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.encoders.fingerprint import fitted_state_fingerprint, weights_fingerprint
 from reprlearn.encoders.registry import load_encoder
@@ -39,10 +46,11 @@ _default_batch_size, _default_workers = default_batch_size, default_workers
 
 
 def _prepare_encoder(
-    encoder: Encoder | str, device: str, precision: str
+    encoder: Encoder | str, device: str, precision: str, backend: str = "auto"
 ) -> tuple[Encoder, str, str]:
     enc = load_encoder(encoder) if isinstance(encoder, str) else encoder
     dev = resolve_device(device)  # a bad --device is an error for every encoder
+    choose_backend(enc, backend, precision)
     if not isinstance(enc, TorchEncoder):
         return enc, "cpu", "fp32"
     prec = resolve_precision(precision, dev)
@@ -116,6 +124,7 @@ def embed(
     progress: bool = True,
     engine: str = "local",
     ray: RayOptions | None = None,
+    backend: str = "auto",
 ) -> EmbeddingStore:
     """Embed every row of ``dataset`` with ``encoder`` into an embedding store at ``out``.
 
@@ -126,8 +135,9 @@ def embed(
             ``"store:TRAIN"`` (or ``load_encoder("store:TRAIN")``) reuses the fitted state
             of the store TRAIN instead of fitting, so a test split lands in TRAIN's space.
         out: the store folder; a temporary folder when None.
-        batch_size: items per forward pass, >= 1 (default 256 for text, 128 for images,
-            4096 for classical encoders).
+        batch_size: items per forward pass, >= 1 (default for text: batches of
+            length-sorted texts cut by a token budget, :func:`reprlearn.batching.token_budget`;
+            128 for images, 4096 for classical encoders).
         device: ``auto`` (cuda > mps > cpu) or a torch device string.
         precision: ``auto`` (bf16 on CUDA and AMX/AVX512-BF16 CPUs, else fp32),
             ``fp32``, ``bf16``, ``fp16``: the dtype of a neural encoder's weights. Outputs
@@ -145,6 +155,10 @@ def embed(
         ray: cluster address and pool size for ``engine="ray"``
             (:class:`reprlearn.distributed.RayOptions`; default: a local cluster, one
             actor per CPU).
+        backend: ``auto`` (the fastest measured backend installed here), ``torch``,
+            ``onnx`` or ``openvino`` (``st:`` encoders, sentence-transformers' backends;
+            :mod:`reprlearn.encoders.backends`); the manifest records it
+            (``encoder.backend``, ``encoder.backend_choice``).
 
     A rerun of the same command reuses a complete, intact store, resumes an interrupted
     one, and repairs a damaged one (re-embedding only missing or altered shards). A store
@@ -175,7 +189,7 @@ def embed(
     if engine == "ray":
         enc, dev, prec = ray_prepare_encoder(encoder, device, precision, ray)
     else:
-        enc, dev, prec = _prepare_encoder(encoder, device, precision)
+        enc, dev, prec = _prepare_encoder(encoder, device, precision, backend)
     column = _check_column(dataset, enc)
     raw_ds = dataset
     if column == "image":
@@ -188,6 +202,7 @@ def embed(
         on_error,
         normalize,
         lambda row: describe_row(raw_ds, row, spec),
+        token_budget=None if batch_size else "auto",
     )
     label_feature = dataset.features.get("label")
     label_names = getattr(label_feature, "names", None)
@@ -286,6 +301,7 @@ def _write_shards(
             "encoder": enc.describe(),
             "versions": library_versions(),
             "timing": {
+                "threads": torch_threads(),
                 "seconds": round(seconds, 3),
                 "items": done_now,
                 "items_per_s": done_now / seconds if done_now and seconds > 0 else None,
@@ -309,6 +325,7 @@ def encode_items(
     precision: str = "auto",
     normalize: bool = False,
     progress: bool = False,
+    backend: str = "auto",
 ) -> np.ndarray:
     """Embed an in-memory list of items (PIL images or strings): float32 ``(n, dim)``.
 
@@ -316,7 +333,7 @@ def encode_items(
     :class:`DataError` naming their position, as does a ``batch_size`` below 1.
     """
     check_settings(batch_size, 1, 0, "raise")
-    enc, _, _ = _prepare_encoder(encoder, device, precision)
+    enc, _, _ = _prepare_encoder(encoder, device, precision, backend)
     run = Run(
         enc,
         batch_size or default_batch_size(enc),
@@ -324,6 +341,7 @@ def encode_items(
         "raise",
         normalize,
         lambda row: f"item {row}",
+        token_budget=None if batch_size else "auto",
     )
     if enc.requires_fit and not getattr(enc, "fitted_", False):
         enc.fit([decode_item(x, enc.modality) for x in items])

@@ -48,6 +48,13 @@ def embed(
         bool, typer.Option(help="replace an existing store at --out (only a reprlearn store)")
     ] = False,
     random_weights: o.RandomWeights = False,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="auto (the fastest measured here, recorded in the manifest), torch, onnx "
+            "or openvino (st: models, sentence-transformers' backends)"
+        ),
+    ] = "auto",
     engine: Annotated[
         str, typer.Option(help="local (this process) or ray (a Ray Data actor pool)")
     ] = "local",
@@ -108,6 +115,7 @@ def embed(
         on_error=on_error,
         overwrite=overwrite,
         progress=not json_,
+        backend=backend,
         engine=engine,
         ray=ray,
     )
