@@ -13,6 +13,7 @@ probing stage), the best classifier (``config.json`` + safetensors, see
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -48,6 +49,7 @@ from reprlearn.errors import ReprlearnError
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci, bootstrap_ci
 from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
+from reprlearn.training.distributed import launched_rank
 from reprlearn.training.pretrain import EpochSampler, resolve_precision
 from reprlearn.training.quiet import quiet_lightning
 
@@ -187,8 +189,13 @@ def _fit(job: _Job, model: FinetuneModel, trainable: Trainable | None, data, *, 
 def _run_trainer(job: _Job, module, train_loader, val_loader, callbacks, logger, *,
                  epochs: int, precision: str, ckpt_name: str):  # fmt: skip
     o = job.opts
+    # DDP only where the backbone trains: a head on cached features is cheap in one process
+    devices = o["devices"] if module.model.backbone is not None else 1
+    ddp = str(devices).isdigit() and int(devices) > 1
     trainer = L.Trainer(
-        max_epochs=epochs, accelerator=o["accelerator"], devices=1, precision=precision,
+        max_epochs=epochs, accelerator=o["accelerator"], devices=devices, precision=precision,
+        # encoders may hold parameters the classifier never uses (a ckpt: run's projector)
+        strategy="ddp_find_unused_parameters_true" if ddp else "auto",
         callbacks=callbacks, logger=False, enable_progress_bar=o["progress"],
         enable_model_summary=False, default_root_dir=job.out, num_sanity_val_steps=0,
         enable_checkpointing=False,  # our EpochCheckpoint writes last.ckpt
@@ -201,6 +208,8 @@ def _run_trainer(job: _Job, module, train_loader, val_loader, callbacks, logger,
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt if resume else None,
                     weights_only=True)  # fmt: skip
+    if ddp:
+        trainer.strategy.barrier("finetune-exported")  # rank 0's export is on disk for all
     return logger
 
 
@@ -314,6 +323,7 @@ def finetune(
     test_size: float = 0.2,
     precision: str = "auto",
     accelerator: str = "auto",
+    devices: int | str = 1,
     seed: int = 0,
     resume: bool = False,
     overwrite: bool = False,
@@ -358,6 +368,12 @@ def finetune(
         labels_per_class: train on N items per class (few-shot); the test split is unchanged.
         precision: ``auto`` (bf16 autocast where fast) | ``fp32`` | ``bf16``.
         accelerator: Lightning's (``auto``, ``cpu``, ``gpu``). seed: seeds everything.
+        devices: devices (``accelerator="cpu"``: processes, gloo) that train the backbone
+            with DDP (``partial``, ``full``, lp-ft's second stage; each takes
+            ``batch_size`` items per step, validation accuracy is summed over them). The
+            head on cached features (``freeze``, lp-ft's first stage) trains in one
+            process. Lightning's ``ddp`` launcher re-runs the command for ranks 1..: they
+            join the training and evaluate, and only rank 0 prepares, locks and writes ``out``.
         resume: continue the run in ``out`` from its last epoch checkpoint.
         overwrite: replace a run folder ``out`` that reprlearn wrote.
         features_dir: where ``freeze``/``lp-ft`` cache frozen features (default ``out/features``).
@@ -374,10 +390,12 @@ def finetune(
     augment = resolve_augment(augment, source).to_dict()  # bad recipes fail before any folder
     out = Path(out)
     has_run = (out / "last.ckpt").exists() or (out / "config.json").exists()
-    if has_run and not (resume or overwrite):
+    worker = launched_rank() > 0  # a DDP rank Lightning's launcher started: rank 0 owns out
+    if has_run and not (resume or overwrite or worker):
         raise ReprlearnError(f"{out} already holds a run: pass --resume to continue it, "
                              "--overwrite to replace it, or a new --out")  # fmt: skip
-    out = prepare_out_dir(out, kind="run", overwrite=overwrite and not resume)
+    if not worker:
+        out = prepare_out_dir(out, kind="run", overwrite=overwrite and not resume)
     opts = {k: v for k, v in locals().items()
             if k not in ("source", "encoder", "test", "out", "t0", "has_run", "source_options")}  # fmt: skip
     opts["test_given"] = test is not None
@@ -385,12 +403,13 @@ def finetune(
     L.seed_everything(seed, workers=True, verbose=False)
     if not progress:
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    with writer_lock(out), PeakMemory() as memory:
+    with contextlib.nullcontext() if worker else writer_lock(out), PeakMemory() as memory:
         job = _prepare(source, encoder, test, source_options, out, opts)
         result = _run(job, strategy)
     result.seconds = time.perf_counter() - t0
     result.peak_memory_mb, result.memory_device = memory.peak_mb, memory.device
-    write_json_atomic(out / "results.json", result.summary())
+    if not worker:
+        write_json_atomic(out / "results.json", result.summary())
     return result
 
 
@@ -411,7 +430,8 @@ def _run(job: _Job, strategy: str) -> FinetuneResult:
 
     if strategy in ("freeze", "lp-ft"):
         lp_done = job.out / "lp_head.safetensors"
-        if strategy == "freeze" or not (o["resume"] and lp_done.is_file()):
+        worker = launched_rank() > 0  # rank 0 trained the head before DDP started this rank
+        if strategy == "freeze" or not ((o["resume"] or worker) and lp_done.is_file()):
             lp_epochs = o["lp_epochs"] or max(o["epochs"], 100)  # cheap: cached features
             _train_frozen(job, head, job.ds, "train" if strategy == "freeze" else "lp", lp_epochs,
                           lambda e: export(e, backbone=False))  # fmt: skip
@@ -486,4 +506,6 @@ def _confusion(job: _Job, pred: np.ndarray) -> None:
 
     k = len(job.label_names)
     cm = confusion_matrix(job.y_test, pred, labels=list(range(k)))
+    if launched_rank() > 0:  # DDP ranks 1.. evaluate too (same result) but write nothing
+        return
     confusion_matrix_png(cm, job.label_names, job.out / "confusion.png")

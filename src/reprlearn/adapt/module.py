@@ -17,6 +17,7 @@ from torch import nn
 from reprlearn.adapt.activations import ActivationRecorder
 from reprlearn.adapt.classifier import FinetuneModel
 from reprlearn.adapt.strategies import Trainable, backbone_param_groups, set_train_mode
+from reprlearn.training.distributed import reduce_sums
 from reprlearn.training.module import warmup_cosine
 
 
@@ -89,6 +90,8 @@ class FinetuneModule(L.LightningModule):
         self._step(batch, self.val_sums)
 
     def on_validation_epoch_end(self) -> None:
+        total = reduce_sums(dict(zip(("loss", "correct", "n"), self.val_sums, strict=True)))
+        self.val_sums = [total["loss"], total["correct"], total["n"]]  # all DDP ranks' items
         loss, correct, n = self.val_sums
         if n:
             self.log("val_acc", correct / n, prog_bar=True, logger=False)

@@ -116,6 +116,7 @@ def finetune(
     fine_labels: o.FineLabels = False,
     precision: o.Precision = "auto",
     accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
+    devices: Annotated[str, typer.Option(help="devices (with --accelerator cpu: processes) that train the backbone with DDP")] = "1",
     seed: Annotated[int, typer.Option(help="random seed (splits, weights, order)")] = 0,
     resume: Annotated[bool, typer.Option(help="continue the run in --out after an interruption")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace a reprlearn run/report at --out")] = False,
@@ -153,13 +154,20 @@ def finetune(
     strategies = [s.strip() for s in strategy.split(",") if s.strip()]
     budgets = _budgets(labels_per_class)
     if len(strategies) > 1 or len(budgets) > 1:
+        if devices != "1":
+            raise fail("--devices trains one run with DDP; compare strategies or budgets "
+                       "one at a time with --devices, or drop --devices")  # fmt: skip
         _compare(source, encoder, strategies, budgets, out, ood, ood_corruption, overwrite,
                  json_, data, options)  # fmt: skip
         return
     from reprlearn.adapt.finetune import finetune as run
+    from reprlearn.training.distributed import launched_rank
 
     result = run(source, encoder, strategy=strategies[0], out=out, labels_per_class=budgets[0],
-                 resume=resume, overwrite=overwrite, progress=not json_, **options)  # fmt: skip
+                 resume=resume, overwrite=overwrite, progress=not json_,
+                 devices=int(devices) if devices.isdigit() else devices, **options)  # fmt: skip
+    if launched_rank() > 0:  # a DDP worker that Lightning's launcher started: rank 0 reports
+        return
     if json_:
         console.print_json(json.dumps(result.summary(), default=str))
         return
