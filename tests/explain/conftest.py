@@ -42,3 +42,21 @@ class RegionModel(nn.Module):
 def region_model() -> RegionModel:
     torch.manual_seed(0)
     return RegionModel().eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A real finetune run on shapes: SimCLR pretrains a ``small_cnn`` 1 epoch on 128 shapes
+    at 16 px, then ``finetune --strategy full`` trains it 1 epoch on 200 shapes
+    (about 13 s on one thread). Returns the finetune run folder."""
+    from reprlearn.adapt.finetune import finetune
+    from reprlearn.training.pretrain import pretrain
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("explain")
+    pretrain("shapes:300", method="simclr", backbone="small_cnn", out=root / "ssl", epochs=1,
+             batch_size=64, max_items=128, image_size=16, precision="fp32", progress=False,
+             method_options={"proj_hidden": 32, "proj_out": 16})  # fmt: skip
+    finetune("shapes:200", f"ckpt:{root / 'ssl'}", strategy="full", out=root / "ft", epochs=1,
+             batch_size=64, precision="fp32", progress=False, min_steps=1)  # fmt: skip
+    return root / "ft"

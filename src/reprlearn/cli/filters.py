@@ -37,6 +37,6 @@ def filters(
     from reprlearn.explain.model import load_explainable
 
     net = load_explainable(model, random_weights=random_weights)
-    path, name = save_filters(net.backbone, out, layer=layer, title=net.name,
+    path, name = save_filters(net.module, out, layer=layer, title=net.name,
                               max_out=max_filters)  # fmt: skip
     console.print(f"wrote the filters of {escape(name)} to [bold]{escape(str(path))}[/]")

@@ -173,6 +173,12 @@ def explain(
     cam_class(method)  # an unknown method fails before any loading
     net = load_explainable(model, random_weights=random_weights)
     ds = _load_source(source, source_options)
+    if inside_mask and not {"shape", "size", "x", "y"} <= set(ds.column_names):
+        raise DataError(
+            f"--inside-mask needs object masks, which only the shapes dataset has "
+            f"({source if isinstance(source, str) else 'this dataset'} has columns "
+            f"{ds.column_names}); use the shapes dataset (shapes:N)"
+        )
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(ds), size=min(n, len(ds)), replace=False))
     raw = [decode_item(im, "image") for im in ds.select(rows)["image"]]

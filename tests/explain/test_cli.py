@@ -1,0 +1,99 @@
+"""The explain, filters and feature-maps commands end to end on a real finetune run, and
+their one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+import reprlearn.cli
+from reprlearn.cli.app import app
+
+reprlearn.cli._register_commands()
+runner = CliRunner()
+
+
+def _main(args, monkeypatch, capsys) -> tuple[int, str]:
+    """Run the console script's ``main`` (which turns user errors into one line, exit 2)."""
+    monkeypatch.setattr("sys.argv", ["reprlearn", *args])
+    monkeypatch.setenv("COLUMNS", "400")
+    try:
+        reprlearn.cli.main()
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_explain_inside_mask_json_and_grid(tiny_run, tmp_path):
+    png = tmp_path / "cams.png"
+    result = runner.invoke(app, ["explain", str(tiny_run), "shapes:60", "--n", "6",
+                                 "--inside-mask", "--json", "--out", str(png)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["method"] == "gradcam" and data["n"] == 6
+    assert 0.0 <= data["energy_inside"] <= 1.0 and 0.0 <= data["accuracy"] <= 1.0
+    assert data["layer"].startswith("backbone.")
+    assert {"true", "pred", "confidence", "energy_inside"} <= set(data["items"][0])
+    assert Image.open(png).size[0] > 200
+
+
+def test_explain_faithfulness_and_randomisation_check(tiny_run):
+    from reprlearn import explain
+
+    result = explain(tiny_run, "shapes:40", n=4, method="gradcam++", faithfulness=True,
+                     sanity=True, target="true")  # fmt: skip
+    assert np.isfinite(result.road)
+    assert sorted(result.deletion) == [10, 20, 30, 40, 50, 60, 70, 80, 90]
+    # Adebayo et al.: a randomised model's maps must differ from the trained model's
+    assert result.randomisation_spearman < 0.9
+    assert result.target == "true class"
+
+
+def test_filters_and_feature_maps(tiny_run, tmp_path):
+    result = runner.invoke(app, ["filters", str(tiny_run), "--out", str(tmp_path / "f.png")])
+    assert result.exit_code == 0, result.output
+    assert "filters of" in result.output and (tmp_path / "f.png").is_file()
+    deeper = runner.invoke(app, ["filters", str(tiny_run), "--layer", "backbone.backbone.1.3",
+                                 "--out", str(tmp_path / "f3.png")])  # fmt: skip
+    assert deeper.exit_code == 0, deeper.output
+    image = tmp_path / "in.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (16, 16, 3), np.uint8)).save(image)
+    maps = runner.invoke(app, ["feature-maps", str(tiny_run), str(image),
+                               "--out", str(tmp_path / "m.png")])  # fmt: skip
+    assert maps.exit_code == 0, maps.output
+    assert (tmp_path / "m.png").is_file()
+
+
+def test_unknown_layer_lists_the_layers(tiny_run, monkeypatch, capsys):
+    code, output = _main(["explain", str(tiny_run), "shapes:20", "--n", "2",
+                          "--layer", "backbone.nope"], monkeypatch, capsys)  # fmt: skip
+    assert code == 2 and "Traceback" not in output
+    assert "no layer named 'backbone.nope'" in output
+    assert "layers that can be hooked" in output and "backbone.backbone.1.17" in output
+
+
+def test_classical_encoder_and_text_source_are_clear_errors(tiny_run, tmp_path, monkeypatch,
+                                                           capsys):  # fmt: skip
+    from reprlearn.explain.api import explain
+
+    code, output = _main(["explain", "pca:8", "digits", "--n", "2"], monkeypatch, capsys)
+    assert code == 2 and "pca:8 is a classical encoder" in output
+    texts = tmp_path / "t.csv"
+    texts.write_text("text,label\nhello there,a\ngood bye,b\n")
+    try:
+        explain(tiny_run, str(texts), n=2)
+    except ValueError as e:
+        assert "holds texts, but the model reads images" in str(e)
+    else:
+        raise AssertionError("texts to an image model must be an error")
+
+
+def test_inside_mask_needs_shapes(tiny_run, monkeypatch, capsys):
+    code, output = _main(["explain", str(tiny_run), "digits", "--n", "2", "--inside-mask"],
+                         monkeypatch, capsys)  # fmt: skip
+    assert code == 2 and "use the shapes dataset" in output
