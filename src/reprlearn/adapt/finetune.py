@@ -275,6 +275,10 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
     splits = make_splits(y, test_given=test is not None, test_size=opts["test_size"],
                          val_split=opts["val_split"], labels_per_class=opts["labels_per_class"],
                          seed=opts["seed"])  # fmt: skip
+    from reprlearn.augment.text import augment_train_rows  # --augment-text: train rows only
+
+    ds, train = augment_train_rows(ds, column, splits.train, opts)
+    y = np.asarray(ds["label"], dtype=np.int64)
     if test is not None:
         tds, tcol, tnames = load_labelled(test, {k: v for k, v in (source_options or {}).items()
                                                  if k != "split"})  # fmt: skip
@@ -286,7 +290,7 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
         y_test = y[test_idx]
     items = ds[column]
     test_items = test_ds.select(test_idx)[column] if test is not None or len(test_idx) else []
-    return _Job(out, enc, name, items, y, list(test_items), y_test, splits.train, splits.val,
+    return _Job(out, enc, name, items, y, list(test_items), y_test, train, splits.val,
                 names, column, opts, ds, test_ds.select(test_idx), test_idx)  # fmt: skip
 
 
@@ -307,6 +311,10 @@ def finetune(
     input_norm: str = "batch",
     label_smoothing: float = 0.0,
     augment: Any = "none",
+    augment_text: str | None = None,
+    augment_text_n: int = 4,
+    augment_text_alpha: float = 0.1,
+    augment_text_via: str | None = None,
     epochs: int = 10,
     lp_epochs: int | None = None,
     batch_size: int = 32,
@@ -348,6 +356,10 @@ def finetune(
             result (overrides, MixUp/CutMix); recorded in ``config.json`` (``options.augment``).
             Applies where the backbone trains on images (partial, full, lp-ft stage 2);
             ignored with a warning by ``freeze`` (:mod:`reprlearn.augment.supervised`).
+        augment_text: ``eda`` | ``backtranslate``: ``augment_text_n`` new sentences per
+            training text (EDA's ``augment_text_alpha``, back-translation's
+            ``augment_text_via``; :func:`reprlearn.augment_text`) join the training split
+            only, never validation or test; recorded in ``config.json`` with the counts.
         epochs: maximum epochs of backbone training (lp-ft: its fine-tuning stage);
             lp_epochs: head training on cached features (``freeze`` and lp-ft's probing
             stage; default ``max(epochs, 100)``, early-stopped on validation accuracy

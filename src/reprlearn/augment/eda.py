@@ -203,7 +203,7 @@ def check_eda_options(alpha: float, n: int, operations: Sequence[str]) -> tuple[
     """
     if not 0 < alpha <= 1:
         raise ReprlearnError(
-            f"--alpha {alpha}: EDA's alpha is the share of words changed, in (0, 1] "
+            f"alpha {alpha}: EDA's alpha is the share of words changed, in (0, 1] "
             "(the paper's default 0.1)"
         )
     if n < 1:

@@ -227,3 +227,60 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def augment_train_rows(
+    ds: datasets.Dataset, column: str, train: Any, opts: dict[str, Any]
+) -> tuple[datasets.Dataset, Any]:
+    """``finetune --augment-text``: new rows for the training split only, appended to
+    ``ds`` (validation and test rows keep their indices and are never augmented).
+
+    Args:
+        ds: the labelled source; column: its item column (``text``).
+        train: ``(n_train,)`` row indices of the training split.
+        opts: finetune's options: ``augment_text`` (None | ``eda`` | ``backtranslate``),
+            ``augment_text_n``, ``augment_text_alpha``, ``augment_text_via``, ``seed``,
+            ``precision``. ``opts["augment_text_counts"]`` receives what was made (it is
+            saved with the options in ``config.json``).
+    Returns:
+        ``(ds + new rows, train indices + the new rows' indices)``; unchanged without
+        ``augment_text``.
+    Raises:
+        DataError: image sources (use ``--augment``). ReprlearnError: bad options.
+    """
+    import numpy as np
+
+    method = opts.get("augment_text")
+    if not method:
+        return ds, train
+    method = check_method(method)
+    if column != "text":
+        raise DataError("--augment-text augments texts, and this source holds images: use "
+                        "--augment (image recipes) instead")  # fmt: skip
+    texts = [str(t or "") for t in ds.select(train)[column]]
+    rows, counts = new_rows(texts, method=method, n=opts.get("augment_text_n", 4),
+                            alpha=opts.get("augment_text_alpha", 0.1),
+                            via=opts.get("augment_text_via"), seed=opts.get("seed", 0),
+                            precision=opts.get("precision", "auto"))  # fmt: skip
+    opts["augment_text_counts"] = {"train_rows": len(texts), "rows_added": len(rows), **counts}
+    if not rows:
+        return ds, train
+    new_texts = [t for _, t, _ in rows]
+    added = ds.select(np.asarray(train)[[i for i, _, _ in rows]])
+    added = added.map(lambda _, i: {column: new_texts[i]}, with_indices=True)
+    out = datasets.concatenate_datasets([ds, added.cast(ds.features)])
+    return out, np.concatenate([np.asarray(train), np.arange(ds.num_rows, out.num_rows)])
+
+
+def check_text_options(method: str, n: int, alpha: float) -> str:
+    """Validate ``method``, ``n`` and (EDA) ``alpha`` before any work; returns the method.
+
+    Raises:
+        ReprlearnError: an unknown method, ``n`` < 1, ``alpha`` outside (0, 1].
+    """
+    method = check_method(method)
+    if method == "eda":
+        check_eda_options(alpha, n, OPERATIONS)
+    elif n < 1:
+        raise ReprlearnError(f"--n {n}: the number of new sentences per original must be >= 1")
+    return method

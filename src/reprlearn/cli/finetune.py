@@ -90,6 +90,10 @@ def finetune(
     color_jitter: Annotated[float | None, typer.Option(help="augment: brightness/contrast/saturation jitter strength")] = None,
     random_erasing: Annotated[float | None, typer.Option(help="augment: random-erasing probability")] = None,
     hflip: Annotated[float, typer.Option(help="augment: horizontal-flip probability (opt-in; refused for digits)")] = 0.0,
+    augment_text: Annotated[str | None, typer.Option(help="texts: eda | backtranslate: --n new training sentences per training text (never validation/test)")] = None,
+    n: Annotated[int, typer.Option("--n", help="augment-text: new sentences per training text")] = 4,
+    eda_alpha: Annotated[float, typer.Option(help="augment-text eda: share of words changed, in (0, 1]")] = 0.1,
+    via: Annotated[str | None, typer.Option(help="augment-text backtranslate: SRC2PIVOT,PIVOT2SRC translation models")] = None,
     mixup: Annotated[float, typer.Option(help="MixUp Beta alpha, e.g. 0.2 (0: off)")] = 0.0,
     cutmix: Annotated[float, typer.Option(help="CutMix Beta alpha, e.g. 1.0 (0: off)")] = 0.0,
     switch_prob: Annotated[float, typer.Option(help="with --mixup and --cutmix: share of batches getting CutMix")] = 0.5,
@@ -151,6 +155,12 @@ def finetune(
                    backbone_lr_mult=backbone_lr_mult, layer_decay=layer_decay, unfreeze=unfreeze,
                    val_split=val_split, patience=patience, min_steps=min_steps, test=test, test_size=test_size,
                    precision=precision, accelerator=accelerator, seed=seed, source_options=data)  # fmt: skip
+    if augment_text:  # bad methods/options fail before any folder is made
+        from reprlearn.augment.text import check_text_options
+
+        check_text_options(augment_text, n, eda_alpha)
+    options.update(augment_text=augment_text, augment_text_n=n, augment_text_alpha=eda_alpha,
+                   augment_text_via=via)  # fmt: skip
     strategies = [s.strip() for s in strategy.split(",") if s.strip()]
     budgets = _budgets(labels_per_class)
     if len(strategies) > 1 or len(budgets) > 1:
