@@ -253,3 +253,22 @@ def test_ray_engine_equals_local_for_a_torch_text_encoder(ray_cluster, tiny_st_t
     store = embed(texts, name, tmp_path / "ray", engine="ray", ray=RayOptions(actors=2), **common)
     assert store.manifest["precision"] == "fp32" and store.manifest["device"] == "cpu"
     _assert_same_store(local, store)
+
+
+def test_a_failed_ray_run_reports_its_root_cause_in_one_line():
+    from reprlearn.distributed.ray_engine import _ray_failure
+    from reprlearn.errors import DataError, ReprlearnError
+
+    ray_text = (
+        "The actor died because of an error raised in its creation task, "
+        "\x1b[36mray::MapWorker(MapBatches(EncodeChunks)).__init__()\x1b[39m (pid=1)\n"
+        '  File "x.py", line 1, in __init__\n'
+        "OSError: /data/cache-1.arrow: No such file or directory\n"
+    )
+    err = _ray_failure(RuntimeError(ray_text))
+    assert isinstance(err, ReprlearnError) and "\n" not in str(err)
+    assert "OSError: /data/cache-1.arrow: No such file" in str(err) and "\x1b" not in str(err)
+    ours = DataError("row 7: empty text")
+    wrapped = RuntimeError("task failed")
+    wrapped.__cause__ = ours
+    assert _ray_failure(wrapped) is ours  # the library's own error, as the local engine says

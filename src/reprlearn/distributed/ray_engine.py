@@ -24,6 +24,7 @@ Source: Ray Data batch inference (docs.ray.io, "End-to-end: Offline Batch Infere
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -280,14 +281,21 @@ def _write(writer: StoreWriter, index: int, shard: _Shard, run: Run, labels_all)
 
 def _ray_failure(error: Exception) -> ReprlearnError:
     """A :class:`ReprlearnError` for a failed Ray run: the library's own error when an
-    actor raised one, else the first line of Ray's."""
-    seen: Exception | None = error
+    actor raised one, else the root cause Ray reports (its last ``SomeError: message``
+    line, e.g. an actor that could not load the encoder)."""
+    seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, ReprlearnError):
             return seen
         seen = seen.__cause__ or getattr(seen, "cause", None)
-    first = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    lines = [_ANSI.sub("", line).strip() for line in str(error).splitlines()]
+    causes = [line for line in lines if _CAUSE.match(line)]
+    why = causes[-1] if causes else next((x for x in lines if x), type(error).__name__)
     return ReprlearnError(
-        f"the Ray embedding run failed: {first}; rerun the same command to resume (shards "
-        "already written are kept)"
+        f"the Ray embedding run failed: {why}; fix the cause and rerun the same command to "
+        "resume (shards already written are kept)"
     )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CAUSE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt): ")
