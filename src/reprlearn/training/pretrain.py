@@ -158,8 +158,8 @@ def pretrain(
         out: run folder (created).
         epochs: total epochs (the LR and BYOL-EMA schedules span them).
         batch_size: per device (clipped to the training set size).
-        lr: peak LR (default ``1e-3 * batch_size / 256`` for AdamW, ``0.3 * batch_size/256``
-            for LARS/SGD as SimCLR).
+        lr: peak LR (default ``1e-3 * B / 256`` for AdamW, ``0.3 * B / 256`` for LARS/SGD
+            as SimCLR, with ``B`` the global batch ``batch_size * devices * num_nodes``).
         devices, num_nodes: Lightning's; DDP is used when ``devices * num_nodes > 1``
             (``accelerator="cpu"``: gloo, one process per device). Each process trains on
             ``batch_size`` items of the same seeded permutation (global batch ``devices *
@@ -304,8 +304,9 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
     model = cls(backbone=net, feat_dim=feat_dim, input_shape=data.input_shape, **method_options)
     recipe = recipe or default_recipe(data.input_shape, cls.name)
     batch_size = min(batch_size, len(data.train))
-    if lr is None:
-        lr = (1e-3 if optimizer == "adamw" else 0.3) * batch_size / 256
+    world = (int(devices) if str(devices).isdigit() else 1) * num_nodes
+    if lr is None:  # scaled by the global batch (SimCLR: 0.3 x BatchSize / 256)
+        lr = (1e-3 if optimizer == "adamw" else 0.3) * batch_size * world / 256
     module = PretrainModule(
         model, make_recipe(recipe, h), lr=lr, optimizer=optimizer, weight_decay=weight_decay,
         warmup_epochs=min(10.0, epochs / 10) if warmup_epochs is None else warmup_epochs,
@@ -329,7 +330,6 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
         ExportCallback(out, facts),
         *(callbacks or []),
     ]
-    world = (int(devices) if str(devices).isdigit() else 1) * num_nodes
     with quiet_lightning(), lightning_errors():
         trainer = L.Trainer(
             max_epochs=epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
