@@ -45,7 +45,7 @@ from reprlearn.adapt.splits import make_splits
 from reprlearn.adapt.strategies import Trainable, apply_strategy, check_strategy
 from reprlearn.augment.supervised import augment_record, resolve_augment, training_transforms
 from reprlearn.encoders.base import Encoder, TorchEncoder
-from reprlearn.errors import ReprlearnError
+from reprlearn.errors import DataError, ReprlearnError
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci, bootstrap_ci
 from reprlearn.outdir import prepare_out_dir, write_json_atomic, writer_lock
@@ -275,6 +275,7 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
     splits = make_splits(y, test_given=test is not None, test_size=opts["test_size"],
                          val_split=opts["val_split"], labels_per_class=opts["labels_per_class"],
                          seed=opts["seed"])  # fmt: skip
+    ds = _plant_shortcut(ds, opts, tied_rows=np.concatenate([splits.train, splits.val]))
     from reprlearn.augment.text import augment_train_rows  # --augment-text: train rows only
 
     ds, train = augment_train_rows(ds, column, splits.train, opts)
@@ -283,6 +284,7 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
         tds, tcol, tnames = load_labelled(test, {k: v for k, v in (source_options or {}).items()
                                                  if k != "split"})  # fmt: skip
         check_modality(enc, tcol, str(test))
+        tds = _plant_shortcut(tds, opts, tied_rows=None)
         y_test = align_labels(np.asarray(tds["label"]), tnames, names, str(test))
         test_idx, test_ds = np.arange(tds.num_rows), tds
     else:
@@ -292,6 +294,20 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
     test_items = test_ds.select(test_idx)[column] if test is not None or len(test_idx) else []
     return _Job(out, enc, name, items, y, list(test_items), y_test, train, splits.val,
                 names, column, opts, ds, test_ds.select(test_idx), test_idx)  # fmt: skip
+
+
+def _plant_shortcut(ds: datasets.Dataset, opts: dict[str, Any], tied_rows) -> datasets.Dataset:
+    """``--shortcut``: the marker tied to the label on ``tied_rows`` (train + validation),
+    random on every other row (the test data); see :mod:`reprlearn.data.shortcut`."""
+    kind = opts.get("shortcut") or "none"
+    if kind == "none":
+        return ds
+    from reprlearn.data.shortcut import add_shortcut
+
+    try:
+        return add_shortcut(ds, kind, tied_rows=tied_rows, seed=opts["seed"] + 1)
+    except ValueError as e:
+        raise DataError(f"--shortcut: {e}") from None
 
 
 def finetune(
@@ -337,6 +353,7 @@ def finetune(
     overwrite: bool = False,
     progress: bool = True,
     features_dir: str | Path | None = None,
+    shortcut: str = "none",
 ) -> FinetuneResult:
     """Adapt ``encoder`` into a classifier of ``source``'s labels with ``strategy``.
 
@@ -389,6 +406,10 @@ def finetune(
         resume: continue the run in ``out`` from its last epoch checkpoint.
         overwrite: replace a run folder ``out`` that reprlearn wrote.
         features_dir: where ``freeze``/``lp-ft`` cache frozen features (default ``out/features``).
+        shortcut: ``corner-marker`` plants a marker tied to the label in the training and
+            validation images and random in the test images (:mod:`reprlearn.data.shortcut`),
+            to check with ``explain --inside-mask`` whether the model learns the object or
+            the marker; default ``none``.
 
     Returns:
         :class:`FinetuneResult`; ``out`` also holds ``results.json``.

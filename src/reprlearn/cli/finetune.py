@@ -122,6 +122,7 @@ def finetune(
     accelerator: Annotated[str, typer.Option(help="auto | cpu | gpu")] = "auto",
     devices: Annotated[str, typer.Option(help="devices (with --accelerator cpu: processes) that train the backbone with DDP")] = "1",
     seed: Annotated[int, typer.Option(help="random seed (splits, weights, order)")] = 0,
+    shortcut: Annotated[str, typer.Option(help="none | corner-marker: plant a marker tied to the label in training images, random in test images (a shortcut-learning check; see `explain --inside-mask`)")] = "none",
     resume: Annotated[bool, typer.Option(help="continue the run in --out after an interruption")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace a reprlearn run/report at --out")] = False,
     json_: o.Json = False,
@@ -154,7 +155,8 @@ def finetune(
                    batch_size=batch_size, lr=lr, lp_lr=lp_lr, weight_decay=weight_decay,
                    backbone_lr_mult=backbone_lr_mult, layer_decay=layer_decay, unfreeze=unfreeze,
                    val_split=val_split, patience=patience, min_steps=min_steps, test=test, test_size=test_size,
-                   precision=precision, accelerator=accelerator, seed=seed, source_options=data)  # fmt: skip
+                   precision=precision, accelerator=accelerator, seed=seed, source_options=data,
+                   shortcut=shortcut)  # fmt: skip
     if augment_text:  # bad methods/options fail before any folder is made
         from reprlearn.augment.text import check_text_options
 

@@ -17,7 +17,14 @@ import numpy as np
 from PIL import Image
 
 SHORTCUTS = ("none", "corner-marker")
-MARKER_COLORS = ((255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (255, 0, 255))
+MARKER_COLORS = (
+    (255, 255, 255),
+    (255, 0, 0),
+    (0, 255, 0),
+    (0, 0, 255),
+    (255, 255, 0),
+    (255, 0, 255),
+)
 """Marker colours; with 4 corners they give 24 distinct (corner, colour) markers."""
 N_CORNERS = 4
 
@@ -97,7 +104,10 @@ def add_shortcut(
     codes = marker_codes(np.asarray(ds["label"]), tied, seed)
 
     def paint(batch: dict, indices: list[int]) -> dict:
-        batch[image_column] = [paint_marker(im, int(codes[i])) for im, i in zip(batch[image_column], indices)]
+        images = batch[image_column]
+        batch[image_column] = [
+            paint_marker(im, int(codes[i])) for im, i in zip(images, indices, strict=True)
+        ]
         batch["shortcut_code"] = [int(codes[i]) for i in indices]
         return batch
 

@@ -78,6 +78,9 @@ class PixelEncoder(Encoder):
 
     @property
     def dim(self) -> int:
+        """Pixels x channels once fitted; 0 before (the size is read from the data)."""
+        if not hasattr(self, "mode_"):
+            return 0
         channels = 1 if self.mode_ == "L" else 3
         return self.size_[0] * self.size_[1] * channels
 
