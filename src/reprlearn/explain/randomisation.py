@@ -19,8 +19,12 @@ from torch import nn
 from reprlearn.explain.cam import compute_cams
 from reprlearn.explain.layers import LayerChoice
 
+RANDOM_SEED = 2018
+"""Seed of the re-initialisation: not 0, which reprlearn's ``--random-weights`` models (and
+many scripts) are built with; the same seed would rebuild the very same weights."""
 
-def randomised_copy(model: nn.Module, seed: int = 0) -> nn.Module:
+
+def randomised_copy(model: nn.Module, seed: int = RANDOM_SEED) -> nn.Module:
     """A deep copy of ``model`` with every module's ``reset_parameters()`` applied (the
     library's own initialisation; BatchNorm statistics reset too), seeded with ``seed``."""
     torch.manual_seed(seed)
@@ -51,7 +55,7 @@ def model_randomisation(
     method: str,
     layer: LayerChoice,
     targets: Sequence[int | Callable] | None,
-    seed: int = 0,
+    seed: int = RANDOM_SEED,
 ) -> np.ndarray:
     """Spearman correlation ``(n,)`` between ``cams`` (of ``model``) and the maps of a
     randomised copy (:func:`randomised_copy`) at the same layer and targets."""
