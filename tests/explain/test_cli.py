@@ -97,3 +97,42 @@ def test_inside_mask_needs_shapes(tiny_run, monkeypatch, capsys):
     code, output = _main(["explain", str(tiny_run), "digits", "--n", "2", "--inside-mask"],
                          monkeypatch, capsys)  # fmt: skip
     assert code == 2 and "use the shapes dataset" in output
+
+
+def test_encoder_without_head_prototype_and_reference_targets(tiny_run, tmp_path):
+    from reprlearn import explain
+
+    encoder = f"ckpt:{tiny_run.parent / 'ssl'}"
+    result = explain(encoder, "shapes:40", n=3, out=tmp_path / "enc.png")
+    assert result.target == "similarity to the class prototype" and result.accuracy is None
+    assert result.layer.startswith("backbone.") and (tmp_path / "enc.png").is_file()
+    reference = tmp_path / "ref.png"
+    Image.fromarray(np.full((16, 16, 3), 200, np.uint8)).save(reference)
+    ref = explain(encoder, "shapes:40", n=3, reference=reference)
+    assert ref.target == "similarity to the reference image"
+    eigen = explain(encoder, "shapes:40", n=3, method="eigencam")
+    assert eigen.target.startswith("none")
+
+
+def test_text_run_dispatches_to_token_attributions(tmp_path, monkeypatch, capsys):
+    import sys
+    import types
+
+    run = tmp_path / "text-run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(
+        {"format": "reprlearn-finetune/1", "modality": "text", "encoder": "st:x"}))  # fmt: skip
+    calls = {}
+
+    def explain_text(run, source, *, n=20, out=None, target="pred", source_options=None):
+        calls.update(run=run, source=source, n=n, out=out, target=target)
+        return {"n": n, "out": str(out)}
+
+    stub = types.ModuleType("reprlearn.explain.text_attribution")
+    stub.explain_text = explain_text
+    monkeypatch.setitem(sys.modules, "reprlearn.explain.text_attribution", stub)
+    code, output = _main(["explain", str(run), "texts.csv", "--n", "5", "--out",
+                          str(tmp_path / "t.html"), "--json"], monkeypatch, capsys)  # fmt: skip
+    assert code == 0, output
+    assert calls["n"] == 5 and calls["source"] == "texts.csv" and calls["target"] == "pred"
+    assert json.loads(output)["n"] == 5
