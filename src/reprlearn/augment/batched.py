@@ -40,7 +40,7 @@ def draw_params(aug: ImageAugment, shape: tuple[int, int, int], seeds: list[int]
     out = []
     with torch.random.fork_rng(devices=[]):
         for s in seeds:
-            torch.manual_seed(s)
+            torch.default_generator.manual_seed(s)  # CPU RNG only: cheap
             drawn: dict[str, Any] = {}
             for op in ops:
                 name = type(op).__name__
@@ -117,13 +117,14 @@ class BatchedAugment:
         fns = {0: ("brightness_factor", adjust_brightness), 1: ("contrast_factor", adjust_contrast),
                2: ("saturation_factor", adjust_saturation)}  # fmt: skip
         order = torch.stack([p["fn_idx"] for p in ps]).to(x.device)  # (B, 4)
+        x = x.clone()
         for k in range(4):
             for fn_id, (key, fn) in fns.items():
-                sel = order[:, k] == fn_id
-                if not bool(sel.any()) or ps[0][key] is None:
+                rows = (order[:, k] == fn_id).nonzero().flatten()
+                if not len(rows) or ps[0][key] is None:
                     continue
-                f = torch.tensor([p[key] for p in ps], dtype=x.dtype, device=x.device)
-                x = torch.where(sel.view(-1, 1, 1, 1), fn(x, f), x)
+                f = torch.tensor([ps[int(r)][key] for r in rows], dtype=x.dtype, device=x.device)
+                x[rows] = fn(x[rows], f)
         return x
 
     @staticmethod

@@ -250,6 +250,6 @@ def augment_images(images: torch.Tensor, aug: ImageAugment, seed: int) -> torch.
     out = []
     with torch.random.fork_rng(devices=[]):
         for i, img in enumerate(images):
-            torch.manual_seed(seed * 100003 + i)
+            torch.default_generator.manual_seed(seed * 100003 + i)  # CPU RNG only: cheap
             out.append(torch.as_tensor(tf(img)))
     return torch.stack(out)
