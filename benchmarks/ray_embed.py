@@ -12,7 +12,10 @@ must be equal (max abs difference <= 1e-5, same ids, order and shards).
 
 Prints one JSON line per case: seconds and items/s of each engine, ``ray_over_local``
 (throughput ratio: < 1 is Ray's overhead) and the equality facts, then one line with the
-cluster start-up. Budget on 2 busy CPUs: about 3-6 minutes with the defaults.
+cluster start-up. ``ray_fixed_s`` is a Ray run on ``--actors`` items (a new actor pool, the
+encoder shipped, one tiny batch; ``pixels`` stands in for ``pca:32``, which cannot fit on
+2 items), and ``ray_items_per_s_after_start`` = items / (``ray_s`` - ``ray_fixed_s``), an
+estimate of the throughput once the pool runs. Budget on 2 busy CPUs: about 3-6 minutes with the defaults.
 Usage: ``python benchmarks/ray_embed.py [--texts 2000] [--actors 2] [--shard-size 512]``.
 """
 
@@ -62,6 +65,17 @@ def _case(name, ds, encoder, args, tmp: Path) -> dict:
             **common,
         )
     )
+    # the fixed cost of a run: a new actor pool, the encoder shipped, one tiny batch
+    _, t_fixed = _timed(
+        lambda: embed(
+            ds.select(range(args.actors)),
+            encoder if encoder != "pca:32" else "pixels",
+            tmp / f"{name}-fixed",
+            engine="ray",
+            ray=RayOptions(actors=args.actors),
+            **common,
+        )
+    )
     Xa, _ = local.to_numpy()
     Xb, _ = ray_store.to_numpy()
     n = ds.num_rows
@@ -76,6 +90,8 @@ def _case(name, ds, encoder, args, tmp: Path) -> dict:
         "local_items_per_s": round(n / t_local, 1),
         "ray_items_per_s": round(n / t_ray, 1),
         "ray_over_local": round(t_local / t_ray, 3),
+        "ray_fixed_s": round(t_fixed, 2),
+        "ray_items_per_s_after_start": round(n / max(t_ray - t_fixed, 1e-9), 1),
         "max_abs_diff": float(np.abs(Xa - Xb).max()),
         "same_ids_and_order": bool(np.array_equal(local.ids(), ray_store.ids())),
         "same_shards": sorted(local.manifest["shards"]) == sorted(ray_store.manifest["shards"]),
