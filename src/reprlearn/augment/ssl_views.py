@@ -268,5 +268,6 @@ def recipe(name: str, image_size: int) -> Recipe:
         )  # fmt: skip
         return Recipe(name, image_size, [view])
     if name == "none":
-        return Recipe(name, image_size, [ViewSpec(crop_scale=None, jitter_p=0.0, gray_p=0.0)])
+        return Recipe(name, image_size,
+                      [ViewSpec(crop_scale=None, flip_p=0.0, jitter_p=0.0, gray_p=0.0)])  # fmt: skip
     raise ValueError(f"unknown augmentation recipe {name!r}; choose one of {', '.join(RECIPES)}")
