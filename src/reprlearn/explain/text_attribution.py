@@ -194,7 +194,7 @@ def render_html(items: Sequence[TokenAttribution], title: str = "Token attributi
             f"<td>{html.escape(it.target)}</td><td class=t>{words}</td></tr>"
         )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:2em}}td{{padding:.35em .6em;vertical-align:top;
+<style>body{{font-family:sans-serif;margin:2em}}th{{text-align:left}}td{{padding:.35em .6em;vertical-align:top;
 border-bottom:1px solid #ddd}}td.t{{line-height:1.9}}span{{padding:0 .15em;border-radius:3px}}
 </style></head><body><h1>{html.escape(title)}</h1>
 <p>Integrated Gradients (Sundararajan et al. 2017) on the token embeddings, against a baseline
