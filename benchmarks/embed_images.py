@@ -3,11 +3,15 @@
 Model: timm ResNet-18 with random weights (no download), classifier removed. Data: the
 real CIFAR-10 test split (``../shared/data/cifar10/test.parquet``, 10,000 JPEGs; ``--n``
 of them, the first N rows, for speed). Both sides use the same transform
-(``timm.data.create_transform`` of ``resolve_model_data_config``: 224x224 input), the same
-batch size, the same number of DataLoader workers and the same precision (bf16 weights
-where the CPU has AMX/AVX512-BF16, as ``precision="auto"`` chooses). Runs are interleaved
-and repeated ``--rounds`` times; the medians are reported. Prints JSON lines.
-Usage: ``python benchmarks/embed_images.py [--n 1000] [--rounds 3]``.
+(``timm.data.create_transform`` of ``resolve_model_data_config``, at each of ``--sizes``:
+32 px is CIFAR's own size, 224 px the model's default), the same batch size, the same
+number of DataLoader workers (decoding + preprocessing in workers on both sides) and the
+same precision (bf16 weights where the CPU has AMX/AVX512-BF16, as ``precision="auto"``
+chooses). reprlearn adds ``channels_last`` weights and batches
+(:mod:`reprlearn.encoders.memory_format`) and writes a Parquet store; the plain loop does
+neither. Runs are interleaved (ABAB) and repeated ``--rounds`` times; the medians are
+reported with the load average. Prints JSON lines.
+Usage: ``python benchmarks/embed_images.py [--n 1000] [--rounds 3] [--sizes 32,224]``.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--workers", type=int, default=None, help="default: embed's default")
+    parser.add_argument("--sizes", default="32,224", help="input sizes in pixels")
     args = parser.parse_args()
 
     import datasets
@@ -60,14 +65,13 @@ def main() -> None:
 
     from reprlearn.data import load_dataset
     from reprlearn.device import PRECISIONS, resolve_precision
-    from reprlearn.embed import _default_workers, embed
-    from reprlearn.encoders.timm import TimmEncoder
+    from reprlearn.embed import _default_workers
+    from reprlearn.encoders.timm import RGBTransform, TimmEncoder
 
     datasets.disable_progress_bars()
     ds = load_dataset(str(SHARED / "cifar10" / "test.parquet"))
     if args.n:
         ds = ds.select(range(min(args.n, ds.num_rows)))
-    n = ds.num_rows
     blobs = [x["bytes"] for x in ds.cast_column("image", datasets.Image(decode=False))["image"]]
     torch.manual_seed(0)
     enc = TimmEncoder("resnet18", random_weights=True)
@@ -77,10 +81,20 @@ def main() -> None:
     plain = timm.create_model("resnet18", pretrained=False, num_classes=0)
     plain.load_state_dict(enc.model.state_dict())
     plain = plain.to(dtype).eval()
-    transform = timm.data.create_transform(
-        **timm.data.resolve_model_data_config(plain), is_training=False
-    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-images-"))
+    for size in (int(x) for x in args.sizes.split(",")):
+        config = {**timm.data.resolve_model_data_config(plain), "input_size": (3, size, size)}
+        config["crop_pct"] = 1.0 if size < 64 else config.get("crop_pct", 0.875)
+        transform = timm.data.create_transform(**config, is_training=False)
+        enc.transform = RGBTransform(transform)
+        enc.data_config = config
+        _compare(args, ds, blobs, enc, plain, transform, workers, precision, dtype, tmp, size)
+
+
+def _compare(args, ds, blobs, enc, plain, transform, workers, precision, dtype, tmp, size):
+    from reprlearn.embed import embed
+
+    n = ds.num_rows
 
     def ours() -> np.ndarray:
         store = embed(
@@ -107,16 +121,17 @@ def main() -> None:
 
     runs = {"reprlearn": ours, "timm_dataloader": baseline}
     rates: dict[str, list[float]] = {k: [] for k in runs}
+    loads: list[float] = []
+    ours(), baseline()  # warm-up (oneDNN kernel selection for this input size)
     vectors: dict[str, np.ndarray] = {}
     for r in range(args.rounds):
         for name, fn in runs.items():
             start = time.perf_counter()
             vectors[name] = fn()
             rates[name].append(n / (time.perf_counter() - start))
-            print(
-                json.dumps({"round": r, "run": name, "images_per_s": round(rates[name][-1], 1)}),
-                flush=True,
-            )
+            loads.append(os.getloadavg()[0])
+            line = {"size": size, "round": r, "run": name, "images_per_s": rates[name][-1]}
+            print(json.dumps({**line, "images_per_s": round(rates[name][-1], 1)}), flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
     a, b = vectors["reprlearn"].astype(np.float64), vectors["timm_dataloader"].astype(np.float64)
     cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
@@ -125,6 +140,7 @@ def main() -> None:
             {
                 "summary": "embed_images",
                 "model": "timm resnet18 (random weights)",
+                "input_px": size,
                 "images": n,
                 "rounds": args.rounds,
                 "batch_size": args.batch_size,
@@ -137,7 +153,12 @@ def main() -> None:
                     "mean": round(float(cos.mean()), 6),
                     "min": round(float(cos.min()), 6),
                 },
-                "load_average": os.getloadavg(),
+                "load_average_1min": {
+                    "median": round(statistics.median(loads), 2),
+                    "min": round(min(loads), 2),
+                    "max": round(max(loads), 2),
+                },
+                "cpus": os.cpu_count(),
             }
         ),
         flush=True,

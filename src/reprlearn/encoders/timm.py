@@ -27,6 +27,7 @@ from reprlearn.encoders.base import (
     WeightsUnavailableError,
     unsafe_pickle_error,
 )
+from reprlearn.encoders.memory_format import ChannelsLast
 from reprlearn.encoders.registry import register
 
 
@@ -47,7 +48,7 @@ def timm_model_name(identifier: str) -> str:
     return identifier
 
 
-class TimmEncoder(TorchEncoder):
+class TimmEncoder(ChannelsLast, TorchEncoder):
     """A timm backbone: PIL images -> float32 ``(batch, num_features)`` pooled features.
 
     Args:

@@ -33,6 +33,7 @@ from reprlearn.encoders.base import (
     WeightsUnavailableError,
     unsafe_pickle_error,
 )
+from reprlearn.encoders.memory_format import ChannelsLast
 from reprlearn.encoders.registry import register
 from reprlearn.encoders.timm import RGBTransform
 
@@ -75,7 +76,7 @@ def _cache_path(weights: Any) -> str:
     return f"{torch.hub.get_dir()}/checkpoints/{weights.url.rsplit('/', 1)[-1]}"
 
 
-class TorchvisionEncoder(TorchEncoder):
+class TorchvisionEncoder(ChannelsLast, TorchEncoder):
     """A torchvision classifier minus its last linear layer: PIL images -> ``(batch, dim)``.
 
     Args:

@@ -1,0 +1,186 @@
+"""Token-budget batching, the tokenising producer thread and the thread check
+(:mod:`reprlearn.batching`), on real sentences (MR, TREC) and a tiny sentence-transformers
+model."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from reprlearn.batching import (
+    MAX_BATCH_ITEMS,
+    TOKEN_BUDGET,
+    Run,
+    _batches,
+    check_threads,
+    physical_cores,
+    prefetched,
+    token_batches,
+    token_budget,
+)
+from reprlearn.encoders import load_encoder
+
+
+@pytest.fixture
+def tiny_st(tmp_path, tiny_bert):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    transformer = Transformer(str(tiny_bert), max_seq_length=48)
+    model = SentenceTransformer(
+        modules=[transformer, Pooling(32, "mean"), Normalize()], device="cpu"
+    )
+    model.save(str(tmp_path / "tiny-st"))
+    return tmp_path / "tiny-st"
+
+
+def _check_cover(batches: list[list[int]], lengths: np.ndarray, budget: int) -> None:
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))  # every row once
+    for b in batches:
+        padded = len(b) * int(np.maximum(lengths[b], 1).max())
+        assert padded <= budget or len(b) == 1
+        assert len(b) <= MAX_BATCH_ITEMS
+        assert list(lengths[b]) == sorted(lengths[b], reverse=True)  # longest first
+
+
+def test_token_batches_short_texts_get_more_items_than_long_ones():
+    rng = np.random.default_rng(0)
+    short = rng.integers(8, 20, 3000)  # TREC-like questions: ~13 tokens
+    long = rng.integers(30, 80, 3000)  # MR-like snippets: ~28 tokens, tail to 80
+    for lengths in (short, long):
+        _check_cover(token_batches(lengths, 4096), lengths, 4096)
+    n_short = np.mean([len(b) for b in token_batches(short, 4096)])
+    n_long = np.mean([len(b) for b in token_batches(long, 4096)])
+    assert n_short > 3 * n_long  # the budget is in tokens, not items
+
+
+def test_token_batches_edge_cases():
+    assert token_batches(np.array([], dtype=np.int64), 100) == []
+    _check_cover(token_batches(np.array([500, 3, 0, 7]), 100), np.array([500, 3, 0, 7]), 100)
+    assert token_batches(np.array([500, 3]), 100)[0] == [0]  # over budget: alone
+    assert max(len(b) for b in token_batches(np.ones(5000, dtype=int), 10**6)) == MAX_BATCH_ITEMS
+
+
+def test_token_budget_from_the_length_distribution():
+    assert token_budget(np.full(100, 13)) == TOKEN_BUDGET
+    long = token_budget(np.full(100, 4096))  # attention scores bound the batch
+    assert 4096 <= long < TOKEN_BUDGET
+    assert token_budget(np.array([10**6])) == 10**6  # never below the longest text
+
+
+def test_default_text_batches_follow_tokens_not_items(tiny_st, shared_data):
+    """Regression: texts were cut into fixed batches of 256 items whatever their length;
+    short TREC questions now run in larger batches, long MR snippets in smaller ones."""
+    from reprlearn.data import load_dataset
+
+    enc = load_encoder(f"st:{tiny_st}")
+    trec = load_dataset(str(shared_data / "senteval" / "TREC")).select(range(1500))["text"]
+    run = Run(enc, 256, 0, "raise", False, str, token_budget="auto")
+    sizes = [len(b) for b in _batches(enc, trec, run)]
+    assert max(sizes) > 256
+    lengths = np.asarray(enc.lengths(trec))
+    _check_cover(_batches(enc, trec, run), lengths, token_budget(lengths))
+    fixed = Run(enc, 256, 0, "raise", False, str)  # an explicit --batch-size: items
+    assert max(len(b) for b in _batches(enc, trec, fixed)) == 256
+
+
+def test_token_batches_give_the_same_vectors_in_input_order(tiny_st, mr_sentences):
+    """Order and ids unchanged: token-budget batches == fixed batches of 8 == encode()."""
+    from sentence_transformers import SentenceTransformer
+
+    from reprlearn.embed import encode_items
+
+    texts = mr_sentences + ["a", "word " * 60]  # 1-token and truncated texts
+    ours = encode_items(f"st:{tiny_st}", texts, precision="fp32")
+    fixed = encode_items(f"st:{tiny_st}", texts, precision="fp32", batch_size=8)
+    ref = SentenceTransformer(str(tiny_st), device="cpu").encode(texts)
+    np.testing.assert_allclose(ours, fixed, atol=1e-5)
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_embed_store_keeps_ids_and_skips_bad_rows(tiny_st, mr_sentences, tmp_path):
+    import datasets
+
+    from reprlearn.embed import embed
+
+    texts = [t if i % 7 else None for i, t in enumerate(mr_sentences)]  # None: a bad item
+    ds = datasets.Dataset.from_dict({"text": texts})
+    store = embed(
+        ds,
+        f"st:{tiny_st}",
+        tmp_path / "s",
+        on_error="skip",
+        shard_size=16,
+        progress=False,
+        precision="fp32",
+    )
+    X, _ = store.to_numpy()
+    kept = [i for i, t in enumerate(texts) if t is not None]
+    assert store.ids().tolist() == kept
+    from reprlearn.embed import encode_items
+
+    ref = encode_items(f"st:{tiny_st}", [texts[i] for i in kept], precision="fp32")
+    np.testing.assert_allclose(X, ref, atol=1e-5)
+    manifest = store.manifest
+    assert manifest["encoder"]["backend"] == "torch"
+    assert "auto picked torch" in manifest["encoder"]["backend_choice"]
+    assert manifest["precision"] == "fp32"
+    assert manifest["timing"]["threads"] == torch.get_num_threads()
+
+
+def test_prefetched_keeps_order_and_runs_ahead():
+    """The producer makes item k+1 while the consumer still holds item k (no timing)."""
+    made = [threading.Event() for _ in range(4)]
+
+    def produce():
+        for k in range(4):
+            made[k].set()
+            yield k
+
+    seen = []
+    for k in prefetched(produce()):
+        if k < 3:
+            assert made[k + 1].wait(timeout=10)  # made while we hold k
+        seen.append(k)
+    assert seen == [0, 1, 2, 3]
+
+
+def test_prefetched_raises_the_producers_error_and_stops_when_closed():
+    def broken():
+        yield 1
+        raise ValueError("bad row 2")
+
+    with pytest.raises(ValueError, match="bad row 2"):
+        list(prefetched(broken()))
+
+    produced = []
+
+    def endless():
+        k = 0
+        while True:
+            produced.append(k)
+            yield k
+            k += 1
+
+    gen = prefetched(endless(), depth=2)
+    assert next(gen) == 0
+    gen.close()  # the consumer stops early (e.g. a DataError): the producer ends too
+    assert not any(t.name == "reprlearn-tokenize" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 5
+
+
+def test_check_threads_uses_physical_cores(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        torch.set_num_threads(max(1, physical_cores() + 1))
+        assert check_threads() == physical_cores()
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the user's choice wins
+        torch.set_num_threads(1)
+        assert check_threads() == 1
+    finally:
+        torch.set_num_threads(before)
