@@ -32,6 +32,12 @@ def test_wordnet_is_installed_offline_by_the_project():
     assert synonyms("the") == () and synonyms("schön") == () and synonyms("") == ()
 
 
+def test_a_wordnet_folder_without_wordnet_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRLEARN_WORDNET", str(tmp_path))
+    with pytest.raises(ReprlearnError, match="holds no WordNet database"):
+        wordnet_dir()
+
+
 def test_synonym_replacement_changes_only_words_with_synonyms():
     words = SENTENCE.split()
     for seed in range(5):
