@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from reprlearn import explain, finetune, load_dataset, pretrain
+from reprlearn.data.shapes import shape_masks
 from reprlearn.data.shortcut import add_shortcut
 from reprlearn.explain.cam import METHODS
 
@@ -40,6 +41,8 @@ def main() -> None:
         pretrain("shapes:1000", method="simclr", backbone="small_cnn", out=ssl, epochs=3,
                  batch_size=128, precision="fp32", progress=False)  # fmt: skip
     probe = add_shortcut(load_dataset("shapes", n=args.n, seed=1), seed=1)  # random markers
+    # a uniform map scores the mask's area share: the chance level of energy_inside
+    uniform = round(float(shape_masks(probe).mean()), 4)
     for shortcut in ("none", "corner-marker"):
         run = out / f"ft-{shortcut}"
         t0 = time.perf_counter()
@@ -56,7 +59,7 @@ def main() -> None:
                 "benchmark": "explain_shortcut", "shortcut": shortcut, "method": method,
                 "clean_test_accuracy": round(result.accuracy.value, 4),
                 "energy_inside": round(r.energy_inside, 4) if r.energy_inside is not None else None,
-                "empty_maps": r.n_empty_maps, "accuracy_on_marked_probe": r.accuracy,
+                "uniform_map_energy_inside": uniform, "empty_maps": r.n_empty_maps, "accuracy_on_marked_probe": r.accuracy,
                 "explain_s_per_image": round(seconds / r.n, 4), "finetune_s": round(train_s, 1),
             }), flush=True)  # fmt: skip
 
