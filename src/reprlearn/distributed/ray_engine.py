@@ -140,7 +140,7 @@ class EncodeChunks:
             full[kept - lo] = X
             why = np.full(rows, "", dtype=object)
             for item in skipped:
-                why[item["id"] - lo] = item["reason"]
+                why[item["id"] - lo] = item["reason"] or "could not be embedded"
             ids.append(np.arange(lo, lo + rows, dtype=np.int64))
             vecs.append(full)
             reasons.append(why)
