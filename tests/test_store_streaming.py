@@ -115,6 +115,7 @@ def test_inspect_on_a_bounded_sample(digits_store, tmp_path, no_whole_table):
     assert set(result.sample_ids) <= sampled
 
 
+@pytest.mark.slow  # ~10-20 s on 2 shared cores; test_cli_probe_max_rows (knn) runs by default
 def test_probe_linear_on_a_bounded_sample(digits_store, no_whole_table):
     result = reprlearn.probe(digits_store, "linear", max_rows=800, seed=0)
     assert result.n_items == 800
@@ -144,3 +145,12 @@ def test_cli_probe_max_rows(digits_store):
         "max_rows": 700,
         "method": "uniform without replacement",
     }
+
+
+def test_probe_samples_by_default_above_the_cap(digits_store, monkeypatch, no_whole_table):
+    """No --max-rows: the default cap (1 GiB of vectors, at most 1e6 rows; lowered here
+    to 900 to stand for a big store) applies, and the result says so."""
+    monkeypatch.setattr("reprlearn.store.DEFAULT_MAX_ROWS", 900)
+    result = reprlearn.probe(digits_store, "knn")
+    assert result.loaded["store"]["rows"] == 900 and result.loaded["store"]["max_rows"] == 900
+    assert result.results["knn"].accuracy.value > 0.85

@@ -407,7 +407,7 @@ class EmbeddingStore:
         def column(name: str) -> np.ndarray | None:
             if name not in names:
                 return None
-            return batch.column(names.index(name)).to_numpy().astype(np.int64, copy=False)
+            return np.array(batch.column(names.index(name)).to_numpy(), dtype=np.int64)
 
         X = None
         if "embedding" in names:
