@@ -62,6 +62,9 @@ def augment_text_command(
                 table.add_row(f"new by {escape(k)}", str(v))
         elif isinstance(value, int) and key != "texts":
             table.add_row(escape(key.replace("_", " ")), str(value))
+        elif isinstance(value, (str, list)):  # back-translation: via, precision, device
+            shown = ",".join(value) if isinstance(value, list) else value
+            table.add_row(escape(key), escape(shown), end_section=False)
     table.add_row("rows written", str(len(result.table)))
     console.print(table)
     console.print(f"wrote [bold]{escape(str(result.out))}[/]")
