@@ -8,7 +8,8 @@ classifiers trained from scratch and smaller gains for pretrained models; this m
 what it buys a frozen pretrained sentence encoder, with no tuning towards a number.
 
 Every run is the product path (``reprlearn.finetune`` on a Dataset, EDA rows joining the
-training split only). Prints one JSON line per run, then one per (dataset, N, strategy):
+training split only; 10% of the N sentences are finetune's validation split; the freeze
+head trains with batch 128 to keep the step count, and the wall time, small). Prints one JSON line per run, then one per (dataset, N, strategy):
 mean/std accuracy without and with EDA and the difference (the "peer" is the same run
 without EDA). Runs are ordered cheapest first and stop when ``--budget-s`` is spent;
 what was left out is printed as a JSON line.
@@ -77,7 +78,8 @@ def run_one(pool, test, *, dataset, n, seed, strategy, eda, out: Path) -> dict:
     r = reprlearn.finetune(
         train, encoder, strategy=strategy, test=test, out=out / name, seed=seed,
         augment_text="eda" if eda else None, augment_text_n=4, augment_text_alpha=0.1,
-        epochs=3, batch_size=32, lr=1e-3 if strategy == "freeze" else 2e-4,
+        epochs=3, batch_size=128 if strategy == "freeze" else 32,
+        lr=1e-3 if strategy == "freeze" else 2e-4,
         overwrite=True, progress=False,
     )  # fmt: skip
     return {"dataset": dataset, "n_train": n, "strategy": strategy, "eda": eda, "seed": seed,
