@@ -77,6 +77,8 @@ def accuracy(args, tmp: Path) -> None:
 
     rows = []
     for name, (source, test, channels, size) in datasets_for(args).items():
+        if args.data and name not in args.data.split(","):
+            continue
         for config, kw in CONFIGS.items():
             accs = []
             for seed in range(args.seeds):
@@ -153,6 +155,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", choices=["accuracy", "throughput"], default=None)
     p.add_argument("--data-dir", type=Path, default=SHARED)
+    p.add_argument("--data", default=None, help="digits,cifar10 (default both)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--lr", type=float, default=3e-3)
