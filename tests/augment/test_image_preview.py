@@ -59,3 +59,13 @@ def test_cli_preview_of_digits_with_cutmix(tmp_path):
 def test_cli_preview_bad_options_are_one_line_errors(tmp_path, args, match):
     res = _cli(["augment", "digits", *args, "--out", str(tmp_path / "g.png")])
     assert res.exit_code == 2 and match in res.output
+
+
+@pytest.mark.shared_data
+def test_cli_preview_of_cifar10_with_mixup(shared_data, tmp_path):
+    out = tmp_path / "c10.png"
+    res = _cli(["augment", "cifar10", "--data-dir", str(shared_data), "--recipe", "default",
+                "--mixup", "0.2", "--n", "4", "--views", "2", "--out", str(out), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["augment"]["mixup"] == 0.2
+    assert Image.open(out).size[0] >= 3 * 128 and Image.open(out).size[1] >= 4 * 128
