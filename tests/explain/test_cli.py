@@ -124,8 +124,8 @@ def test_text_run_dispatches_to_token_attributions(tmp_path, monkeypatch, capsys
         {"format": "reprlearn-finetune/1", "modality": "text", "encoder": "st:x"}))  # fmt: skip
     calls = {}
 
-    def explain_text(run, source, *, n=20, out=None, target="pred", source_options=None):
-        calls.update(run=run, source=source, n=n, out=out, target=target)
+    def explain_text(run, source, *, n=20, out=None, target="pred", source_options=None, seed=0):
+        calls.update(run=run, source=source, n=n, out=out, target=target, seed=seed)
         return {"n": n, "out": str(out)}
 
     stub = types.ModuleType("reprlearn.explain.text_attribution")
@@ -135,4 +135,5 @@ def test_text_run_dispatches_to_token_attributions(tmp_path, monkeypatch, capsys
                           str(tmp_path / "t.html"), "--json"], monkeypatch, capsys)  # fmt: skip
     assert code == 0, output
     assert calls["n"] == 5 and calls["source"] == "texts.csv" and calls["target"] == "pred"
+    assert calls["seed"] == 0 and str(calls["out"]).endswith("t.html")
     assert json.loads(output)["n"] == 5

@@ -97,7 +97,7 @@ def explain(
         from reprlearn.explain.text_attribution import explain_text
 
         found = explain_text(model, source, n=n, out=Path(out or "tokens.html"), target=target,
-                             source_options=data)  # fmt: skip
+                             source_options=data, seed=seed)  # fmt: skip
         if json_:
             console.print_json(json.dumps(found, default=str))
         else:
