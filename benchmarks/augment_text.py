@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/bench-augment-text")
     ap.add_argument("--sizes", default="500,2000")
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--datasets", default="sst2,mr")
     ap.add_argument("--test-n", type=int, default=500)
     ap.add_argument("--budget-s", type=float, default=900.0)
     ap.add_argument("--full", action="store_true", help="also full fine-tuning at the smallest N")
@@ -104,7 +105,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     plan = [(n, ds, strat, seed, eda) for n in sizes for strat in ("freeze",) for seed in seeds
-            for ds in data for eda in (False, True)]  # fmt: skip
+            for ds in data for eda in (False, True) if ds in args.datasets.split(",")]  # fmt: skip
     if args.full:
         plan += [(sizes[0], ds, "full", seed, eda) for seed in seeds for ds in data
                  for eda in (False, True)]  # fmt: skip
