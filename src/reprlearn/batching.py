@@ -47,6 +47,8 @@ class Run:
 # of 1024 x 16 (benchmarks/embed_text.py has the end-to-end numbers).
 TOKEN_BUDGET = 16384
 MAX_BATCH_ITEMS = 1024  # cap for very short texts (a batch of 1-token items)
+MIN_FILL = 0.8  # real tokens / padded tokens of a batch (past MIN_FILL_ITEMS items)
+MIN_FILL_ITEMS = 8
 ATTENTION_CELLS = 2**24  # items x tokens^2 per batch: bounds the attention scores' memory
 
 
@@ -67,15 +69,25 @@ def token_budget(lengths: np.ndarray) -> int:
 
 
 def token_batches(
-    lengths: np.ndarray, budget: int, max_items: int = MAX_BATCH_ITEMS
+    lengths: np.ndarray,
+    budget: int,
+    max_items: int = MAX_BATCH_ITEMS,
+    min_fill: float = MIN_FILL,
+    min_items: int = MIN_FILL_ITEMS,
 ) -> list[list[int]]:
-    """Index batches of texts by a token budget: longest first, each batch as many items
-    as fit ``budget`` padded tokens (items x its longest item), at most ``max_items``.
+    """Index batches of texts by a token budget (fairseq's ``batch_by_size`` idea): texts
+    sorted longest first; a batch takes the next text while its padded tokens (items x
+    its longest item) stay within ``budget``, it has fewer than ``max_items`` items, and
+    its real tokens fill at least ``min_fill`` of the padded ones (a long-tailed length
+    distribution would otherwise pad hundreds of short texts to one long one); the fill
+    rule waits until the batch has ``min_items`` items, so batches stay large.
 
     Args:
         lengths: ``(n,)`` token counts (the sort keys); 0 counts as 1.
         budget: padded tokens per batch, >= 1.
         max_items: items per batch at most.
+        min_fill: real / padded tokens at least this (0 turns the rule off).
+        min_items: the fill rule applies from this many items on.
 
     Returns:
         Lists of row positions covering ``range(n)`` once; within a batch lengths fall
@@ -83,13 +95,19 @@ def token_batches(
     """
     lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
     order = np.argsort(-lengths, kind="stable")
+    ordered = lengths[order].tolist()
     batches: list[list[int]] = []
     start, n = 0, len(order)
     while start < n:
-        longest = int(lengths[order[start]])  # sorted: the batch's first item pads it
-        size = max(1, min(max_items, budget // longest))
-        batches.append(order[start : start + size].tolist())
-        start += size
+        longest = ordered[start]  # sorted: the batch's first item pads it
+        end, real = start + 1, longest
+        while end < n and end - start < max_items and (end - start + 1) * longest <= budget:
+            count, filled = end - start + 1, real + ordered[end]
+            if count > min_items and filled < min_fill * count * longest:
+                break
+            end, real = end + 1, filled
+        batches.append(order[start:end].tolist())
+        start = end
     return batches
 
 

@@ -58,6 +58,17 @@ def test_token_batches_short_texts_get_more_items_than_long_ones():
     assert n_short > 3 * n_long  # the budget is in tokens, not items
 
 
+def test_a_long_tail_does_not_pad_short_texts():
+    """Regression: with a few long texts, budget/longest put hundreds of short texts in
+    the long texts' batch, padded to their length (3x the real tokens)."""
+    lengths = np.array([41, 38, 36] + [13] * 397)
+    batches = token_batches(lengths, 16384)
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    assert padded <= 1.25 * lengths.sum()
+    _check_cover(batches, lengths, 16384)
+    assert max(len(b) for b in batches) >= 256  # still large batches
+
+
 def test_token_batches_edge_cases():
     assert token_batches(np.array([], dtype=np.int64), 100) == []
     _check_cover(token_batches(np.array([500, 3, 0, 7]), 100), np.array([500, 3, 0, 7]), 100)
