@@ -226,9 +226,10 @@ def _core(token: str) -> tuple[str, str, str]:
 
 
 def _candidate(token: str) -> str | None:
-    """The word of ``token`` when SR/RI may use it: a non-stop word with synonyms."""
-    word = _core(token)[1]
-    if not word or word.lower() in STOP_WORDS or not synonyms(word):
+    """The word of ``token`` when SR/RI may use it: a non-stop word of 2+ characters with
+    synonyms."""
+    word = _core(token)[1]  # one-letter cores ("'d", "u") are clitics, not words to replace
+    if len(word) < 2 or word.lower() in STOP_WORDS or not synonyms(word):
         return None
     return word
 
