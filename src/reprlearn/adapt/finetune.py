@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, load_model
 
+from reprlearn.adapt.attention import attention_check
 from reprlearn.adapt.blocks import count_parameters
 from reprlearn.adapt.callbacks import EpochCheckpoint, RunLogger, read_log
 from reprlearn.adapt.cka import linear_cka
@@ -93,6 +94,7 @@ class FinetuneResult(ResultMixin):
     test_features: np.ndarray | None = field(default=None, repr=False)
     feature_cka: float | None = None
     test_rows: np.ndarray | None = field(default=None, repr=False)
+    attention: dict[str, Any] | None = None
     title = "finetune"
 
     def summary(self) -> dict[str, Any]:
@@ -354,6 +356,7 @@ def finetune(
     progress: bool = True,
     features_dir: str | Path | None = None,
     shortcut: str = "none",
+    cams: bool = True,
 ) -> FinetuneResult:
     """Adapt ``encoder`` into a classifier of ``source``'s labels with ``strategy``.
 
@@ -410,6 +413,9 @@ def finetune(
             validation images and random in the test images (:mod:`reprlearn.data.shortcut`),
             to check with ``explain --inside-mask`` whether the model learns the object or
             the marker; default ``none``.
+        cams: image classifiers over a neural encoder: write ``cams.png`` (Grad-CAM of 16
+            test images) and, on ``shapes``, the CAM energy inside the object, flagged
+            "attention outside the object" when low (:mod:`reprlearn.adapt.attention`).
 
     Returns:
         :class:`FinetuneResult`; ``out`` also holds ``results.json``.
@@ -439,6 +445,8 @@ def finetune(
     with contextlib.nullcontext() if worker else writer_lock(out), PeakMemory() as memory:
         job = _prepare(source, encoder, test, source_options, out, opts)
         result = _run(job, strategy)
+        if cams and not worker:
+            result.attention = attention_check(out, job.test_ds, job.enc, seed=seed)
     result.seconds = time.perf_counter() - t0
     result.peak_memory_mb, result.memory_device = memory.peak_mb, memory.device
     if not worker:

@@ -123,6 +123,7 @@ def finetune(
     devices: Annotated[str, typer.Option(help="devices (with --accelerator cpu: processes) that train the backbone with DDP")] = "1",
     seed: Annotated[int, typer.Option(help="random seed (splits, weights, order)")] = 0,
     shortcut: Annotated[str, typer.Option(help="none | corner-marker: plant a marker tied to the label in training images, random in test images (a shortcut-learning check; see `explain --inside-mask`)")] = "none",
+    cams: Annotated[bool, typer.Option(help="image classifiers: Grad-CAM panel of 16 test images (OUT/cams.png); on shapes, the CAM energy inside the object")] = True,
     resume: Annotated[bool, typer.Option(help="continue the run in --out after an interruption")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace a reprlearn run/report at --out")] = False,
     json_: o.Json = False,
@@ -156,7 +157,7 @@ def finetune(
                    backbone_lr_mult=backbone_lr_mult, layer_decay=layer_decay, unfreeze=unfreeze,
                    val_split=val_split, patience=patience, min_steps=min_steps, test=test, test_size=test_size,
                    precision=precision, accelerator=accelerator, seed=seed, source_options=data,
-                   shortcut=shortcut)  # fmt: skip
+                   shortcut=shortcut, cams=cams)  # fmt: skip
     if augment_text:  # bad methods/options fail before any folder is made
         from reprlearn.augment.text import check_text_options
 
@@ -196,9 +197,26 @@ def finetune(
     table.add_row(str(result.accuracy), str(result.macro_f1), f"{result.trainable_params:,}",
                   str(result.best_epoch), f"{result.seconds:.1f}", f"{result.peak_memory_mb:.0f}")  # fmt: skip
     console.print(table)
+    _print_attention(result.attention)
     console.print(
         f"classifier: [bold]{escape(str(result.out))}[/] (reprlearn predict {escape(str(result.out))} SOURCE)"
     )
+
+
+def _print_attention(att: dict | None) -> None:
+    """One line on where the classifier looks (``cams.png``, pointing-game share, flag)."""
+    if not att:
+        return
+    if "skipped" in att:
+        console.print(f"[dim]class activation maps skipped: {escape(att['skipped'])}[/]")
+        return
+    line = f"Grad-CAM of {att['n']} test images: {att['cams']}"
+    if att.get("energy_inside") is not None:
+        line += (f"; {att['energy_inside']:.0%} of the map energy inside the object "
+                 f"(a uniform map: {att['area_share']:.0%})")  # fmt: skip
+    if att.get("flag"):
+        line += f" [bold red]- {att['flag']}[/]: check for a shortcut (explain --inside-mask)"
+    console.print(line)
 
 
 def _compare(source, encoder, strategies, budgets, out, ood, ood_corruption, overwrite, json_,
