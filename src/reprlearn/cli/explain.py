@@ -77,6 +77,7 @@ def explain(
     ] = False,  # fmt: skip
     seed: Annotated[int, typer.Option(help="seed of the item sample")] = 0,
     random_weights: o.RandomWeights = False,
+    device: o.Device = "auto",
     format: o.Format = "auto",
     text_column: o.TextColumn = None,
     label_column: o.LabelColumn = None,
@@ -110,7 +111,7 @@ def explain(
     result = run_explain(model, source, method=method, n=n, layer=layer, target=target,
                          reference=reference, source_options=data, inside_mask=inside_mask,
                          faithfulness=faithfulness, sanity=sanity, out=out or "cams.png",
-                         seed=seed, random_weights=random_weights)  # fmt: skip
+                         seed=seed, random_weights=random_weights, device=device)  # fmt: skip
     if json_:
         console.print_json(json.dumps(result.to_dict(), default=str))
         return

@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 from reprlearn.data.items import decode_item
+from reprlearn.device import resolve_device
 from reprlearn.errors import DataError
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.explain.cam import cam_class, compute_cams
@@ -77,8 +78,10 @@ def _load_source(source: str | datasets.Dataset, options: dict[str, Any] | None)
 
 
 def _inputs(model: Explainable, images: list[Image.Image]) -> torch.Tensor:
+    """Preprocessed float batch ``(n, C, H, W)`` on the model's device."""
     enc = model.encoder
-    return enc.collate([enc.preprocess(im) for im in images]).float()
+    device = next(model.module.parameters()).device
+    return enc.collate([enc.preprocess(im) for im in images]).float().to(device)
 
 
 def _display(images: list[Image.Image], hw: tuple[int, int]) -> np.ndarray:
@@ -105,11 +108,11 @@ def _encoder_targets(model: Explainable, ds, rows, x, y, reference, seed):
     """Cosine-similarity targets: a reference image, else the item's class prototype
     (from up to 100 labelled items), else the item's own embedding."""
     with torch.no_grad():
-        own = model.module(x).float().numpy()
+        own = model.module(x).float().cpu().numpy()
     if reference is not None:
         ref = Image.open(reference).convert("RGB")
         with torch.no_grad():
-            emb = model.module(_inputs(model, [ref])).float().numpy()[0]
+            emb = model.module(_inputs(model, [ref])).float().cpu().numpy()[0]
         return similarity_targets([emb] * len(rows)), "similarity to the reference image"
     if y is None:
         return similarity_targets(own), "similarity to the item's own embedding"
@@ -120,7 +123,7 @@ def _encoder_targets(model: Explainable, ds, rows, x, y, reference, seed):
     for s in range(0, len(sub), 64):
         part = [decode_item(im, "image") for im in sub[s : s + 64]["image"]]
         with torch.no_grad():
-            feats.append(model.module(_inputs(model, part)).float().numpy())
+            feats.append(model.module(_inputs(model, part)).float().cpu().numpy())
     protos = class_prototypes(np.concatenate(feats), np.asarray(sub["label"], dtype=np.int64))
     refs = [protos.get(int(c), own[i]) for i, c in enumerate(y)]
     return similarity_targets(refs), "similarity to the class prototype"
@@ -142,6 +145,7 @@ def explain(
     out: str | Path | None = None,
     seed: int = 0,
     random_weights: bool = False,
+    device: str = "cpu",
 ) -> ExplainResult:
     """Class activation maps of ``n`` items of ``source`` for ``model``.
 
@@ -163,6 +167,7 @@ def explain(
         sanity: Adebayo et al. 2018's model-randomisation check (Spearman of the maps).
         out: PNG of the overlay grid (not written when None).
         seed: the item sample's seed. random_weights: encoders' ``--random-weights``.
+        device: where the network runs: ``cpu`` (default), ``auto``, ``cuda``, ``mps``.
 
     Raises:
         DataError: a text source, ``--inside-mask`` on a source without object masks,
@@ -172,6 +177,7 @@ def explain(
     check_target(target)
     cam_class(method)  # an unknown method fails before any loading
     net = load_explainable(model, random_weights=random_weights)
+    net.module.to(resolve_device(device))
     ds = _load_source(source, source_options)
     if inside_mask and not {"shape", "size", "x", "y"} <= set(ds.column_names):
         raise DataError(
@@ -185,7 +191,7 @@ def explain(
     x = _inputs(net, raw)
     y = _labels(ds, rows, net)
     with torch.no_grad():
-        output = net.module(x).float()
+        output = net.module(x).float().cpu()
     pred = output.argmax(1).numpy() if net.is_classifier else None
     if net.is_classifier:
         if target == "true" and y is None:
