@@ -239,11 +239,13 @@ def _is_text(encoder: Encoder) -> bool:
 
 def _batches(encoder: Encoder, raw: Sequence[Any], run: Run) -> list[list[int]]:
     """Index batches. Texts: sorted by length (longest first) so batches pad little, cut
-    by the run's token budget (or by ``batch_size`` items when it has none)."""
+    by the run's token budget when the encoder counts tokens (``lengths``), else by
+    ``batch_size`` items."""
     order = np.arange(len(raw))
     if _is_text(encoder):
         lengths = _text_lengths(encoder, raw)
-        if run.token_budget is not None:
+        # a budget in tokens needs token counts (st:, hf:); others: batch_size items
+        if run.token_budget is not None and hasattr(encoder, "lengths"):
             budget = run.token_budget
             budget = token_budget(lengths) if budget == "auto" else int(budget)
             return token_batches(lengths, budget)

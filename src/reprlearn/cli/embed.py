@@ -120,6 +120,8 @@ def embed(
         ray=ray,
     )
     summary = store.summary()
+    if choice := (store.manifest.get("encoder") or {}).get("backend_choice"):
+        summary["backend"] = choice  # what --backend auto picked, and why
     if json_:
         console.print_json(json.dumps(summary))
         return
