@@ -68,3 +68,17 @@ def test_named_layer_and_unknown_layer(region_model):
         choose_layer(region_model, x, "features.9")
     with pytest.raises(ReprlearnError, match="gives no feature map"):
         choose_layer(region_model, x, "head.2")
+
+
+def test_feature_maps_of_a_vit_show_its_blocks_on_the_patch_grid(tmp_path):
+    from reprlearn.explain.feature_maps import activations, default_layers, save_feature_maps
+
+    torch.manual_seed(0)
+    model = timm.create_model("test_vit", pretrained=False, img_size=(32, 48), patch_size=8,
+                              reg_tokens=2).eval()  # fmt: skip
+    x = torch.rand(1, 3, 32, 48)
+    layers = default_layers(model, x)
+    assert len(layers) == 4 and layers[-1] == "blocks.5"
+    assert activations(model, x, ["blocks.5"])["blocks.5"].shape == (64, 4, 6)
+    path, shown = save_feature_maps(model, x, tmp_path / "maps.png", channels=4)
+    assert path.is_file() and shown == layers

@@ -19,9 +19,12 @@ from reprlearn.explain.layers import hookable_layers, token_reshape
 
 
 def default_layers(model: nn.Module, example: torch.Tensor, k: int = 4) -> list[str]:
-    """Up to ``k`` evenly spaced convolutions (always the last one), or ViT blocks."""
+    """Up to ``k`` evenly spaced convolutions (always the last one), or a ViT's blocks."""
     convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
-    names = convs or [n for n in hookable_layers(model, example) if n.split(".")[-1].isdigit()]
+    if len(convs) <= 1:  # a ViT has one convolution (the patch embedding): its blocks instead
+        blocks = [n for n in hookable_layers(model, example) if n.split(".")[-1].isdigit()]
+        convs = blocks or convs
+    names = convs
     if not names:
         raise ReprlearnError("the model has no convolution or transformer block to show")
     idx = np.unique(np.linspace(0, len(names) - 1, min(k, len(names))).round().astype(int))
