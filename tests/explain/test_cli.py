@@ -137,3 +137,17 @@ def test_text_run_dispatches_to_token_attributions(tmp_path, monkeypatch, capsys
     assert calls["n"] == 5 and calls["source"] == "texts.csv" and calls["target"] == "pred"
     assert calls["seed"] == 0 and str(calls["out"]).endswith("t.html")
     assert json.loads(output)["n"] == 5
+
+
+def test_bad_options_fail_before_loading_anything():
+    import pytest
+
+    from reprlearn import explain
+    from reprlearn.errors import DataError, ReprlearnError
+
+    with pytest.raises(DataError, match="--n must be at least 1"):
+        explain("no-such-run", "shapes:10", n=0)
+    with pytest.raises(DataError, match="unknown --target 'best'"):
+        explain("no-such-run", "shapes:10", target="best")
+    with pytest.raises(ReprlearnError, match="unknown --method 'gradcam+'"):
+        explain("no-such-run", "shapes:10", method="gradcam+")

@@ -175,6 +175,8 @@ def explain(
         ReprlearnError: a text or classical model, an unknown method or layer.
     """
     check_target(target)
+    if n < 1:
+        raise DataError(f"--n must be at least 1 (items to explain), got {n}")
     cam_class(method)  # an unknown method fails before any loading
     net = load_explainable(model, random_weights=random_weights)
     net.module.to(resolve_device(device))
