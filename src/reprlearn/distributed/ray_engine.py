@@ -27,6 +27,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import datasets
 import numpy as np
@@ -110,21 +111,25 @@ def prepare_encoder(
 class EncodeChunks:
     """A Ray Data actor: holds the encoder, reads chunks of source rows and encodes them.
 
-    Called on a batch of chunks ``{"lo": (k,), "rows": (k,)}``; returns one row per
+    ``payload``: ``[ray.put((encoder, raw_ds))]``, the encoder (fitted when it needs a fit)
+    and the source dataset (memory-mapped Arrow files, pickled by path). Called on a batch
+    of chunks ``{"lo": (k,), "rows": (k,)}``; returns one row per
     source row: ``id`` int64 ``(n,)``, ``embedding`` float32 ``(n, dim)`` (zeros for a
     skipped item) and ``reason`` (``""``, or why the item could not be embedded).
     """
 
     def __init__(
         self,
-        encoder: Encoder,
-        raw_ds: datasets.Dataset,
+        payload: list[Any],
         column: str,
         batch_size: int,
         normalize: bool,
         device: str,
         precision: str,
     ) -> None:
+        import ray
+
+        encoder, raw_ds = ray.get(payload[0])  # (Encoder, datasets.Dataset), put once
         if isinstance(encoder, TorchEncoder):
             encoder.to(resolve_device(device), PRECISIONS[precision])
         self.raw_ds, self.column = raw_ds, column
@@ -234,10 +239,12 @@ def _pipeline(ray, chunks, run, raw_ds, column, actors, options, device, precisi
     ctx.enable_progress_bars = False  # reprlearn's own bar counts rows
     ctx.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
-    enc = run.encoder
+    # the encoder and the source go to the object store once, one object every actor
+    # (and every restarted actor) reads; the driver holds the reference for the whole run
+    payload = [ray.put((run.encoder, raw_ds))]
     return ray.data.from_items(chunks, override_num_blocks=len(chunks)).map_batches(
         EncodeChunks,
-        fn_constructor_args=(enc, raw_ds, column, run.batch_size, run.normalize, device, precision),
+        fn_constructor_args=(payload, column, run.batch_size, run.normalize, device, precision),
         batch_size=1,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=actors),
