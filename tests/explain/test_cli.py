@@ -149,5 +149,5 @@ def test_bad_options_fail_before_loading_anything():
         explain("no-such-run", "shapes:10", n=0)
     with pytest.raises(DataError, match="unknown --target 'best'"):
         explain("no-such-run", "shapes:10", target="best")
-    with pytest.raises(ReprlearnError, match="unknown --method 'gradcam+'"):
+    with pytest.raises(ReprlearnError, match=r"unknown --method 'gradcam\+'"):
         explain("no-such-run", "shapes:10", method="gradcam+")
