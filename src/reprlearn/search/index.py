@@ -349,7 +349,7 @@ def build_index(
             parts, ids = add_in_parts(index, store, metric, part_rows, out)
             del index
             index = PartsIndex([out / p for p in parts], dim)
-            size = parts_size(out, parts)
+            file_bytes = parts_size(out, parts)
         else:
             parts, ids = [], _add_all(index, store, metric)
         params, recall, n_recall = _tune_and_measure(
@@ -358,7 +358,7 @@ def build_index(
         if not parts:
             faiss.write_index(index, str(out / ".index.faiss.tmp"))
             os.replace(out / ".index.faiss.tmp", out / "index.faiss")
-            size = (out / "index.faiss").stat().st_size
+            file_bytes = (out / "index.faiss").stat().st_size
         np.save(out / ".ids.tmp.npy", ids)
         os.replace(out / ".ids.tmp.npy", out / "ids.npy")
         info = IndexInfo(
@@ -369,7 +369,7 @@ def build_index(
             dim=dim,
             search_params=params,
             build_seconds=round(time.perf_counter() - start, 3),
-            bytes_per_vector=round(size / max(1, index.ntotal), 1),
+            bytes_per_vector=round(file_bytes / max(1, index.ntotal), 1),
             recall_at_10=recall,
             recall_queries=n_recall,
             fingerprint=store_fingerprint(store),
