@@ -27,7 +27,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def tiny_ckpt(tmp_path_factory):
-    """A randomly initialised SimCLR run folder (``mlp`` backbone, 8x8 gray): ``ckpt:FOLDER``
+    """A randomly initialised SimCLR run folder (``small_cnn`` backbone, 8x8 gray): ``ckpt:FOLDER``
     (written with the exporter ``pretrain`` uses; no training, so the fixture is instant)."""
     from reprlearn.training.backbones import build_backbone
     from reprlearn.training.checkpoint import export_run
@@ -35,10 +35,10 @@ def tiny_ckpt(tmp_path_factory):
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("ssl") / "run"
-    backbone, feat_dim = build_backbone("mlp", 1, 8, [0.3], [0.4])
+    backbone, feat_dim = build_backbone("small_cnn", 1, 8, [0.3], [0.4])
     method = get_method("simclr")(backbone=backbone, feat_dim=feat_dim, input_shape=(1, 8, 8),
                                   proj_hidden=16, proj_out=8)  # fmt: skip
-    export_run(method, out, {"backbone": "mlp", "input_shape": [1, 8, 8],
+    export_run(method, out, {"backbone": "small_cnn", "input_shape": [1, 8, 8],
                              "normalization": {"mean": [0.3], "std": [0.4]}})  # fmt: skip
     return out
 
@@ -55,7 +55,7 @@ def test_cli_full_with_recipe_and_mixing_records_and_reproduces(tiny_ckpt, tmp_p
     args = ["finetune", "digits", "--encoder", f"ckpt:{tiny_ckpt}", "--strategy", "full",
             "--augment", "default", "--rotate", "15", "--mixup", "0.2", "--cutmix", "1.0",
             "--switch-prob", "0.3", "--label-smoothing", "0.1", "--labels-per-class", "10",
-            "--epochs", "1", "--min-steps", "1", "--precision", "fp32", "--out", str(out),
+            "--epochs", "1", "--min-steps", "1", "--precision", "fp32", "--no-cams", "--out", str(out),
             "--json"]  # fmt: skip
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
