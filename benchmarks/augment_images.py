@@ -90,7 +90,7 @@ def accuracy(args, tmp: Path) -> None:
                                  out=tmp / f"{name}-{config}-{seed}", augment=image_augment(**kw),
                                  epochs=args.epochs, lr=args.lr, backbone_lr_mult=1.0,
                                  batch_size=64, patience=0, val_split=0.0, min_steps=1,
-                                 precision="fp32", seed=seed, progress=False)  # fmt: skip
+                                 precision="fp32", seed=seed, progress=False, cams=False)  # fmt: skip
                 accs.append(r.accuracy.value)
                 line = {"bench": "augment_accuracy", "data": name, "config": config, "seed": seed,
                         "accuracy": round(r.accuracy.value, 4), "n_train": r.n_train,
