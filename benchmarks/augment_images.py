@@ -79,10 +79,10 @@ def accuracy(args, tmp: Path) -> None:
     for name, (source, test, channels, size) in datasets_for(args).items():
         if args.data and name not in args.data.split(","):
             continue
-        for config, kw in CONFIGS.items():
-            accs = []
-            for seed in range(args.seeds):
-                ckpt = random_ckpt(tmp / f"ckpt-{name}-{seed}", channels, size, seed)
+        accs: dict[str, list[float]] = {c: [] for c in CONFIGS}
+        for seed in range(args.seeds):  # seed-major: a cut-short run still covers every config
+            ckpt = random_ckpt(tmp / f"ckpt-{name}-{seed}", channels, size, seed)
+            for config, kw in CONFIGS.items():
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -91,16 +91,17 @@ def accuracy(args, tmp: Path) -> None:
                                  epochs=args.epochs, lr=args.lr, backbone_lr_mult=1.0,
                                  batch_size=64, patience=0, val_split=0.0, min_steps=1,
                                  precision="fp32", seed=seed, progress=False, cams=False)  # fmt: skip
-                accs.append(r.accuracy.value)
+                accs[config].append(r.accuracy.value)
                 line = {"bench": "augment_accuracy", "data": name, "config": config, "seed": seed,
                         "accuracy": round(r.accuracy.value, 4), "n_train": r.n_train,
                         "n_test": r.n_test, "epochs": args.epochs,
                         "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
                 print(json.dumps(line), flush=True)
+        for config, a in accs.items():
             rows.append({"bench": "augment_accuracy_summary", "data": name, "config": config,
-                         "mean": round(statistics.mean(accs), 4),
-                         "std": round(statistics.stdev(accs), 4) if len(accs) > 1 else 0.0,
-                         "seeds": len(accs)})  # fmt: skip
+                         "mean": round(statistics.mean(a), 4),
+                         "std": round(statistics.stdev(a), 4) if len(a) > 1 else 0.0,
+                         "seeds": len(a)})  # fmt: skip
     for row in rows:
         print(json.dumps(row), flush=True)
 
