@@ -19,6 +19,7 @@ from typing import Any
 import datasets
 
 from reprlearn.encoders.base import TorchEncoder
+from reprlearn.errors import ReprlearnError
 
 FLAG_LIFT = 1.5
 """Flag a run whose mean CAM energy inside the object is under ``FLAG_LIFT`` times the
@@ -43,7 +44,7 @@ def attention_check(
 
     Returns:
         None for text or classical encoders; ``{"skipped": reason}`` without the
-        ``explain`` extra or with no test images; else ``{"method", "n", "cams",
+        ``explain`` extra, with no test images or no layer with spatial maps (an MLP); else ``{"method", "n", "cams",
         "energy_inside", "area_share", "flag"}`` (the last three None without masks).
     """
     if not isinstance(encoder, TorchEncoder) or encoder.modality != "image":
@@ -57,9 +58,13 @@ def attention_check(
     from reprlearn.explain import explain
 
     masks = set(test_ds.column_names) >= MASK_COLUMNS
-    res = explain(
-        run, test_ds, method="gradcam", n=n, inside_mask=masks, out=run / "cams.png", seed=seed
-    )
+    try:
+        res = explain(run, test_ds, method="gradcam", n=n, inside_mask=masks,
+                      out=run / "cams.png", seed=seed)  # fmt: skip
+    except ReprlearnError as e:  # e.g. an MLP backbone: no spatial feature maps to hook
+        return {"skipped": str(e).split(";")[0]}
+    except Exception as e:  # noqa: BLE001 - the trained run must not be lost to a CAM failure
+        return {"skipped": f"class activation maps failed ({type(e).__name__}: {e})"}
     out: dict[str, Any] = {"method": "gradcam", "layer": res.layer, "n": res.n, "cams": "cams.png",
                            "energy_inside": res.energy_inside, "area_share": None, "flag": None}  # fmt: skip
     if masks:

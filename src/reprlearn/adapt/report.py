@@ -54,7 +54,8 @@ def row(r: FinetuneResult, ood: Any = None) -> dict[str, Any]:
         "seconds": round(r.seconds, 2), "peak_memory_mb": round(r.peak_memory_mb, 1),
         "memory_device": r.memory_device, "memory_note": MEMORY_NOTE[r.strategy],
         "feature_cka": r.feature_cka, "n_train": r.n_train, "best_epoch": r.best_epoch,
-        "run": str(r.out),
+        "energy_inside": (r.attention or {}).get("energy_inside"),
+        "attention_flag": (r.attention or {}).get("flag"), "run": str(r.out),
     }  # fmt: skip
 
 
@@ -225,6 +226,8 @@ def _html(out: Path, rows: list[dict[str, Any]], conclusion: str) -> str:
     cols = ["strategy", "labels_per_class", "accuracy", "ci_low", "ci_high", "macro_f1",
             "ood_accuracy", "trainable_params", "seconds", "peak_memory_mb", "memory_note",
             "feature_cka", "best_epoch"]  # fmt: skip
+    if any(r.get("energy_inside") is not None for r in rows):
+        cols += ["energy_inside", "attention_flag"]
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(r[c])}</td>" for c in cols) + "</tr>" for r in rows)
     curves = "".join(
@@ -232,6 +235,17 @@ def _html(out: Path, rows: list[dict[str, Any]], conclusion: str) -> str:
         f"{html.escape(r['strategy'])}, {r['labels_per_class']} labels/class</figcaption></figure>"
         for r in rows
     )
+    cams = "".join(
+        f"<figure><img src='{Path(r['run']).relative_to(out)}/cams.png'><figcaption>"
+        f"{html.escape(r['strategy'])}, {r['labels_per_class']} labels/class"
+        + (f" - <b style='color:#b91c1c'>{html.escape(r['attention_flag'])}</b>" if r.get("attention_flag") else "")
+        + "</figcaption></figure>"
+        for r in rows if (Path(r["run"]) / "cams.png").is_file()
+    )  # fmt: skip
+    if cams:
+        cams = ("<h2>Where the classifiers look (Grad-CAM, test images)</h2><p>energy_inside: the "
+                "share of the map's energy inside the object (shapes only; Wang et al. 2020).</p>"
+                + cams)  # fmt: skip
     para = "".join(f"<p>{html.escape(line)}</p>" for line in conclusion.splitlines())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>finetune strategies</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
@@ -241,4 +255,4 @@ img{{max-width:560px}}</style></head><body><h1>Fine-tuning strategies</h1>
 <p>Peak memory: RSS of the process on CPU (MiB), max allocated on CUDA. feature_cka: linear
 CKA (Kornblith et al. 2019) between the backbone's test features before and after training.</p>
 <h2>Accuracy by label budget</h2><img src="accuracy.png">
-<h2>Learning curves</h2>{curves}</body></html>"""
+<h2>Learning curves</h2>{curves}{cams}</body></html>"""
