@@ -32,10 +32,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import torch
 from scipy import special, stats
+from scipy.sparse import diags as sparse_diag
 
 from reprlearn.analysis.neighbors import k_occurrence
 from reprlearn.analysis.similarity import l2_normalize
+from reprlearn.evaluation.sparsity import sparse_view
 
 RANKME_EPS = 1e-7
 UNIFORMITY_T = 2.0
@@ -56,16 +59,37 @@ def effective_rank(X: np.ndarray, eps: float = RANKME_EPS) -> float:
     """RankMe effective rank of ``X`` ``(n, dim)`` (see the module doc), in [1, min(n, dim)].
 
     Singular values come from the eigenvalues of the float64 Gram matrix (``dim x dim``
-    or ``n x n``, whichever is smaller): 100k x 384 takes about a second. (A float32
+    or ``n x n``, whichever is smaller; from a CSR view for mostly-zero rows such as
+    TF-IDF, see :mod:`reprlearn.evaluation.sparsity`), by ``torch.linalg.eigvalsh``
+    (LAPACK ``syevd``; 2-3x numpy's on the same matrix). All-zero columns and rows add
+    zero singular values only: they are left out of the Gram and counted back. (A float32
     Gram's rounding noise, square-rooted, would add ~0.1 to the rank of rank-1 data.)
     """
-    X = np.asarray(X, dtype=np.float64)
-    gram = X.T @ X if X.shape[0] >= X.shape[1] else X @ X.T
-    s = np.sqrt(np.clip(np.linalg.eigvalsh(gram), 0.0, None))
+    s = singular_values(X)
     if s.sum() == 0:
         return 0.0
     p = s / s.sum() + eps
     return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def singular_values(X: np.ndarray) -> np.ndarray:
+    """All ``min(n, dim)`` singular values of ``X`` ``(n, dim)``, float64, ascending, from
+    the float64 Gram matrix of its non-zero rows and columns (see :func:`effective_rank`)."""
+    n, dim = X.shape
+    S = sparse_view(X)
+    A = S if S is not None else np.asarray(X)
+    nz_cols = np.flatnonzero(abs(A).sum(0).A1 if S is not None else np.abs(A).sum(0))
+    nz_rows = np.flatnonzero(abs(A).sum(1).A1 if S is not None else np.abs(A).sum(1))
+    A = A[nz_rows][:, nz_cols]
+    A = A.astype(np.float64)
+    gram = A.T @ A if A.shape[0] >= A.shape[1] else A @ A.T
+    gram = gram.toarray() if hasattr(gram, "toarray") else np.asarray(gram)
+    if gram.size:
+        ev = torch.linalg.eigvalsh(torch.from_numpy(np.ascontiguousarray(gram))).numpy()
+    else:
+        ev = np.zeros(0)
+    s = np.sqrt(np.clip(ev, 0.0, None))
+    return np.concatenate([np.zeros(min(n, dim) - len(s)), s])
 
 
 def mean_cosine(X: np.ndarray) -> float:
@@ -92,9 +116,7 @@ def uniformity(X: np.ndarray, t: float = UNIFORMITY_T, *, seed: int = 0) -> floa
         rng = np.random.default_rng(seed)
         i, j = rng.integers(n, size=(2, UNIFORMITY_PAIRS))
         keep = i != j
-        d2 = np.concatenate(
-            [((U[a] - U[b]) ** 2).sum(1) for a, b in _chunks(i[keep], j[keep], 50_000)]
-        )
+        d2 = _pair_sq_distances(U, i[keep], j[keep])
     d2 = np.clip(d2, 0.0, None)
     return float(special.logsumexp(-t * d2) - np.log(len(d2)))
 
@@ -128,8 +150,27 @@ def hubness(X: np.ndarray, k: int = HUBNESS_K, *, seed: int = 0) -> float:
         return float("nan")
     if n > HUBNESS_MAX_ITEMS:
         X = X[np.sort(np.random.default_rng(seed).choice(n, HUBNESS_MAX_ITEMS, replace=False))]
-    counts = k_occurrence(X, min(k, len(X) - 1))
+    k = min(k, len(X) - 1)
+    S = sparse_view(X)
+    counts = k_occurrence(X, k) if S is None else _sparse_k_occurrence(S, k)
     return float(stats.skew(counts)) if counts.std() > 0 else 0.0
+
+
+def _sparse_k_occurrence(S, k: int, chunk: int = 2_048) -> np.ndarray:
+    """:func:`reprlearn.analysis.neighbors.k_occurrence` (cosine, self excluded) of the
+    CSR rows ``S`` ``(n, dim)``: each chunk's cosines come from a sparse-dense product
+    (``nnz x n`` work instead of ``n x dim x n``), then ``torch.topk`` as there."""
+    norms = np.sqrt(np.asarray(S.multiply(S).sum(1)).ravel())
+    U = sparse_diag(1.0 / np.maximum(norms, 1e-12)) @ S
+    UT = np.ascontiguousarray(U.T.toarray(), dtype=np.float32)  # (dim, n)
+    n = S.shape[0]
+    counts = np.zeros(n, dtype=np.int64)
+    for start in range(0, n, chunk):
+        sims = torch.from_numpy(np.asarray(U[start : start + chunk] @ UT, dtype=np.float32))
+        rows = torch.arange(len(sims))
+        sims[rows, rows + start] = -torch.inf
+        counts += np.bincount(torch.topk(sims, k, dim=1)[1].numpy().ravel(), minlength=n)
+    return counts
 
 
 def normalized_std(X: np.ndarray) -> float:
@@ -298,6 +339,17 @@ def _say(finding: tuple[str, str]) -> str:
     return f"{status}: {text}" if status else text
 
 
-def _chunks(i: np.ndarray, j: np.ndarray, size: int):
-    for start in range(0, len(i), size):
-        yield i[start : start + size], j[start : start + size]
+def _pair_sq_distances(U: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``||U[i] - U[j]||^2`` ``(len(i),)`` float64 for rows of ``U`` ``(n, dim)``, as
+    ``|u|^2 + |v|^2 - 2 u.v``: row products from a CSR view when ``U`` is mostly zeros,
+    else chunked ``einsum`` (no ``(pairs, dim)`` difference array)."""
+    sq = np.einsum("ij,ij->i", U, U, dtype=np.float64)
+    S = sparse_view(U)
+    dots = np.empty(len(i), dtype=np.float64)
+    for start in range(0, len(i), 8_192):
+        a, b = i[start : start + 8_192], j[start : start + 8_192]
+        if S is not None:
+            dots[start : start + len(a)] = np.asarray(S[a].multiply(S[b]).sum(1)).ravel()
+        else:
+            dots[start : start + len(a)] = np.einsum("ij,ij->i", U[a], U[b], dtype=np.float64)
+    return sq[i] + sq[j] - 2 * dots

@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from reprlearn.evaluation.sparsity import sparse_view
 
 
 @dataclass
@@ -33,22 +36,26 @@ class LogMEFit:
         return float(self.evidence.mean())
 
 
-def _truncated_svd(f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SVD of ``f`` ``(N, D)`` with N > D through ``f^T f`` (reference ``truncated_svd``);
-    keeps the ``rank`` directions with singular value > 1e-10."""
-    _, s2, vh = np.linalg.svd(f.T @ f)
-    s = np.sqrt(s2)
-    rank = int((s > 1e-10).sum())
-    s, vh = s[:rank], vh[:rank]
-    u = (f @ vh.T) / s
-    return u, s, vh
+def _spectrum(f) -> tuple[np.ndarray, np.ndarray]:
+    """``(sigma (r,), Vt (r, D))`` with ``X^T X = Vt^T diag(sigma) Vt``: the squared
+    singular values above 1e-10 and right singular vectors of ``f`` ``(N, D)``, N > D, as
+    the reference ``truncated_svd`` (there an SVD of the symmetric ``f^T f``; here its
+    equal, the symmetric eigendecomposition ``torch.linalg.eigh`` in float64, several
+    times cheaper). ``f``: float64, dense or CSR (cheap Gram for mostly-zero rows)."""
+    gram = f.T @ f
+    gram = gram.toarray() if hasattr(gram, "toarray") else gram
+    ev, vecs = torch.linalg.eigh(torch.from_numpy(np.ascontiguousarray(gram)))
+    ev, vecs = ev.numpy()[::-1], vecs.numpy()[:, ::-1]
+    keep = np.sqrt(np.clip(ev, 0.0, None)) > 1e-10
+    return ev[keep], np.ascontiguousarray(vecs[:, keep].T)
 
 
-def _class_evidence(u: np.ndarray, sigma: np.ndarray, y_: np.ndarray, N: int, D: int):
-    """Fixed-point evidence maximisation for one target ``y_`` ``(N,)``."""
-    x = u.T @ y_
+def _class_evidence(x: np.ndarray, sigma: np.ndarray, y_sq: float, N: int, D: int):
+    """Fixed-point evidence maximisation for one target ``y_`` ``(N,)`` given its
+    projection ``x = u^T y_`` ``(r,)`` on the left singular vectors and ``y_sq = |y_|^2``
+    (the reference's ``x = u.T @ y_``, ``res_x2 = (y_**2).sum() - x2.sum()``)."""
     x2 = x**2
-    res_x2 = (y_**2).sum() - x2.sum()
+    res_x2 = y_sq - x2.sum()
     alpha, beta = 1.0, 1.0
     for _ in range(11):
         t = alpha / beta
@@ -77,22 +84,32 @@ def logme_fit(X: np.ndarray, y: np.ndarray) -> LogMEFit:
     Raises:
         ValueError: mismatched lengths or negative labels.
     """
-    f = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y)
-    if f.ndim != 2 or len(f) != len(y):
-        raise ValueError(f"X must be (N, D) and y (N,); got {f.shape} and {y.shape}")
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError(f"X must be (N, D) and y (N,); got {X.shape} and {y.shape}")
     if y.min() < 0:
         raise ValueError("LogME labels must be class indices >= 0")
-    N, D = f.shape
+    N, D = X.shape
+    S = sparse_view(X)  # TF-IDF rows: every product below costs nnz, not N x D
+    f = S.astype(np.float64) if S is not None else X.astype(np.float64)
+    classes = int(y.max()) + 1
+    Y = np.zeros((N, classes))
+    Y[np.arange(N), y] = 1.0
     if N > D:
-        u, s, _ = _truncated_svd(f)
+        # u^T Y = diag(1/s) Vt X^T Y: no (N, r) matrix u is formed
+        sigma, vt = _spectrum(f)
+        proj = (vt @ np.asarray(f.T @ Y)) / np.sqrt(sigma)[:, None]
+        # the exact evidence counts the r directions with s > 0 (log det of
+        # I/beta + F F^T / alpha); the reference's D equals r up to directions whose
+        # rounding noise it keeps (each adds log(alpha)/2 - log(alpha + ~0)/2 = 0), but
+        # an exactly null one (an all-zero column) it drops while still counting it in D
+        D = len(sigma)
     else:
-        u, s, _ = np.linalg.svd(f, full_matrices=False)
-    sigma = s**2
-    out = [
-        _class_evidence(u, sigma, (y == c).astype(np.float64), N, D)
-        for c in range(int(y.max()) + 1)
-    ]
+        dense = f.toarray() if S is not None else f
+        u, s, _ = np.linalg.svd(dense, full_matrices=False)
+        sigma, proj = s**2, u.T @ Y
+    y_sq = Y.sum(0)
+    out = [_class_evidence(proj[:, c], sigma, float(y_sq[c]), N, D) for c in range(classes)]
     ev, alpha, beta = (np.array(v) for v in zip(*out, strict=True))
     return LogMEFit(ev, alpha, beta)
 
