@@ -83,20 +83,33 @@ class PretrainResult:
 
 
 class EpochSampler(torch.utils.data.Sampler[int]):
-    """A random permutation per epoch, seeded by ``(seed, epoch)`` (Lightning calls ``set_epoch``)."""
+    """A random permutation per epoch, seeded by ``(seed, epoch)`` (Lightning calls ``set_epoch``).
 
-    def __init__(self, n: int, seed: int) -> None:
-        self.n, self.seed, self.epoch = n, seed, 0
+    ``shard=True``: under ``torch.distributed``, rank ``r`` of ``W`` takes positions ``r, r +
+    W, ...`` of the same permutation (``n // W`` each), so the ranks' step-``k`` batches of
+    ``B`` items together are the items one process takes with a batch of ``W * B`` (use it
+    with ``Trainer(use_distributed_sampler=False)``; Lightning's own wrapper reshuffles).
+    """
+
+    def __init__(self, n: int, seed: int, shard: bool = False) -> None:
+        self.n, self.seed, self.epoch, self.shard = n, seed, 0, shard
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def _rank_world(self) -> tuple[int, int]:
+        if self.shard and torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_rank(), torch.distributed.get_world_size()
+        return 0, 1
+
     def __len__(self) -> int:
-        return self.n
+        return self.n // self._rank_world()[1]
 
     def __iter__(self):
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        return iter(torch.randperm(self.n, generator=g).tolist())
+        rank, world = self._rank_world()
+        perm = torch.randperm(self.n, generator=g)
+        return iter(perm[rank : (self.n // world) * world : world].tolist())
 
 
 def resolve_precision(precision: str, accelerator: str = "auto") -> str:
@@ -314,7 +327,7 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
     )  # fmt: skip
     loader = torch.utils.data.DataLoader(
         InMemoryImages(data.train), batch_size=batch_size, drop_last=True,
-        sampler=EpochSampler(len(data.train), seed), collate_fn=passthrough,
+        sampler=EpochSampler(len(data.train), seed, shard=True), collate_fn=passthrough,
         pin_memory=torch.cuda.is_available(),
     )  # fmt: skip
     facts = {
@@ -338,7 +351,7 @@ def _fit(cls, source, *, out: Path, backbone: str, epochs: int, batch_size: int,
             precision=resolve_precision(precision, accelerator), callbacks=run_callbacks,
             logger=False, enable_progress_bar=progress, enable_model_summary=False,
             enable_checkpointing=False, deterministic="warn", default_root_dir=out,
-            num_sanity_val_steps=0, use_distributed_sampler=world > 1,
+            num_sanity_val_steps=0, use_distributed_sampler=False,  # EpochSampler shards
         )  # fmt: skip
         ckpt = out / RESUME_CKPT if resume else None
         fit_interruptible(trainer, module, loader, ckpt)

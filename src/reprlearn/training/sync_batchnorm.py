@@ -6,10 +6,11 @@ batch statistics and the representation learns less. BYOL and VICReg train their
 projectors the same way (``nn.SyncBatchNorm`` in facebookresearch/vicreg). PyTorch's
 ``nn.SyncBatchNorm`` runs only on GPUs (its kernels ``batch_norm_stats`` ... exist for
 CUDA only), so on GPUs :func:`batchnorm_sync_plugin` gives Lightning's own
-``sync_batchnorm``, and on the CPU :class:`GlobalBatchNorm`: the per-channel sum, sum of
-squares and count all-reduced with gradients
-(``torch.distributed.nn.functional.all_reduce``), which equals BatchNorm of one process
-on the concatenated batch (tested to 1e-5 with two gloo processes).
+``sync_batchnorm``, and on the CPU :class:`GlobalBatchNorm`: each rank's per-channel
+count, mean and sum of squared deviations gathered with gradients
+(``torch.distributed.nn.functional.all_gather``) and combined as ``nn.SyncBatchNorm``
+does, which equals BatchNorm of one process on the concatenated batch (tested to 1e-5
+with two gloo processes).
 """
 
 from __future__ import annotations
@@ -35,19 +36,23 @@ class GlobalBatchNorm(_BatchNorm):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.training and is_distributed()):
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
+        from torch.distributed.nn.functional import all_gather
 
         dims = [0, *range(2, x.dim())]
-        xf = x.float()
-        count = torch.full((1,), xf.numel() / xf.shape[1], dtype=xf.dtype, device=xf.device)
-        stats = all_reduce(torch.cat([xf.sum(dims), (xf * xf).sum(dims), count]))
-        c = xf.shape[1]
-        n = stats[-1]
-        mean = stats[:c] / n
-        var = (stats[c : 2 * c] / n - mean * mean).clamp_min(0)  # biased, as BatchNorm
+        xf, c = x.float(), x.shape[1]
+        shape = [1, c] + [1] * (x.dim() - 2)
+        # per rank: count, mean and sum of squared deviations (two-pass, no E[x^2] - E[x]^2
+        # cancellation), combined exactly over the ranks (Chan et al.'s parallel variance)
+        mean_r = xf.mean(dims)
+        m2_r = (xf - mean_r.view(shape)).square().sum(dims)
+        count = torch.full((1,), xf.numel() / c, dtype=xf.dtype, device=xf.device)
+        parts = torch.stack(all_gather(torch.cat([mean_r, m2_r, count])))  # (W, 2C + 1)
+        means, m2s, counts = parts[:, :c], parts[:, c : 2 * c], parts[:, 2 * c :]
+        n = counts.sum()
+        mean = (counts * means).sum(0) / n
+        var = (m2s + counts * (means - mean).square()).sum(0) / n  # biased, as BatchNorm
         if self.track_running_stats and self.running_mean is not None:
             self._update_running_stats(mean.detach(), var.detach(), float(n.detach()))
-        shape = [1, c] + [1] * (x.dim() - 2)
         y = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
