@@ -67,6 +67,34 @@ def filter_patches(weight: np.ndarray, max_out: int = 64, max_in: int = 16) -> n
     return np.stack([[_unit(k) for k in f[:max_in]] for f in w])
 
 
+def mosaic(patches: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
+    """Tile patches ``(n, k, k[, 3])`` into one image, ``cols`` per row, ``pad`` px of white."""
+    n, k = len(patches), patches.shape[1]
+    rows = -(-n // cols)
+    shape = (rows * (k + pad) + pad, cols * (k + pad) + pad, *patches.shape[3:])
+    out = np.ones(shape, np.float32)
+    for i, p in enumerate(patches):
+        r, c = divmod(i, cols)
+        out[pad + r * (k + pad) : pad + r * (k + pad) + k,
+            pad + c * (k + pad) : pad + c * (k + pad) + k] = p  # fmt: skip
+    return out
+
+
+def filter_image(weight: np.ndarray, max_out: int = 64) -> np.ndarray:
+    """One picture of the kernels ``(out, in, k, k)``.
+
+    Returns:
+        RGB ``(h, w, 3)`` in [0, 1] when ``in == 3`` (a square-ish grid of colour patches);
+        else grey ``(h, w)``: a row per output channel (at most 16), a column per input
+        channel (at most 16). White 1-px gaps between patches.
+    """
+    patches = filter_patches(weight, max_out=max_out)
+    if np.asarray(weight).shape[1] == 3:
+        return mosaic(patches, int(np.ceil(np.sqrt(len(patches)))))
+    rows = patches[:16]
+    return mosaic(rows.reshape(-1, *rows.shape[2:]), rows.shape[1])
+
+
 def save_filters(model: nn.Module, out: str | Path, *, layer: str | None = None,
                  title: str = "", max_out: int = 64) -> tuple[Path, str]:  # fmt: skip
     """Draw a convolution's filters (first conv by default) to a PNG.
@@ -83,25 +111,11 @@ def save_filters(model: nn.Module, out: str | Path, *, layer: str | None = None,
     import matplotlib.pyplot as plt
 
     name, conv = pick_conv(model, layer)
-    patches = filter_patches(conv.weight.detach().float().cpu().numpy(), max_out=max_out)
-    if patches.ndim == 4 and patches.shape[-1] == 3:  # RGB: a square-ish grid of patches
-        n = len(patches)
-        cols = int(np.ceil(np.sqrt(n)))
-        rows = -(-n // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + 0.4), squeeze=False)
-        for ax in axes.flat:
-            ax.axis("off")
-        for i, p in enumerate(patches):
-            axes.flat[i].imshow(p, interpolation="nearest")
-    else:  # grey: out channels x in channels
-        rows, cols = min(len(patches), 16), patches.shape[1]
-        fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.5 + 0.5, rows * 0.5 + 0.4),
-                                 squeeze=False)  # fmt: skip
-        for ax in axes.flat:
-            ax.axis("off")
-        for r in range(rows):
-            for c in range(cols):
-                axes[r, c].imshow(patches[r, c], cmap="gray", interpolation="nearest")
+    image = filter_image(conv.weight.detach().float().cpu().numpy(), max_out=max_out)
+    width = min(12.0, max(5.0, 2.0 + 0.06 * image.shape[1]))
+    fig, ax = plt.subplots(figsize=(width, width * image.shape[0] / image.shape[1] + 0.5))
+    ax.imshow(image, cmap=None if image.ndim == 3 else "gray", interpolation="nearest")
+    ax.axis("off")
     shape = "x".join(map(str, conv.weight.shape))
     fig.suptitle(f"{title} {name} ({shape})".strip(), fontsize=8)
     out = Path(out)
