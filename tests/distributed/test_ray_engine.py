@@ -275,3 +275,20 @@ def test_a_failed_ray_run_reports_its_root_cause_in_one_line():
     wrapped = RuntimeError("task failed")
     wrapped.__cause__ = ours
     assert _ray_failure(wrapped) is ours  # the library's own error, as the local engine says
+
+
+def test_pool_size_defaults_to_the_cluster_and_refuses_what_a_local_one_cannot_hold():
+    from types import SimpleNamespace
+
+    from reprlearn.distributed.cluster import pool_size
+    from reprlearn.errors import ReprlearnError
+
+    two_cpus = SimpleNamespace(cluster_resources=lambda: {"CPU": 2.0})
+    assert pool_size(two_cpus, None, 1.0, 0.0) == 2
+    assert pool_size(two_cpus, 8, 1.0, 0.0) == 8  # a cluster that may grow (--address)
+    with pytest.raises(ReprlearnError, match="--actors 8: the local Ray cluster has 2 CPUs"):
+        pool_size(two_cpus, 8, 1.0, 0.0, fixed=True)  # would wait forever
+    with pytest.raises(ReprlearnError, match="--gpus-per-actor 1: the Ray cluster has 0 GPU"):
+        pool_size(two_cpus, None, 1.0, 1.0)
+    gpus = SimpleNamespace(cluster_resources=lambda: {"CPU": 16.0, "GPU": 4.0})
+    assert pool_size(gpus, None, 1.0, 0.5) == 8

@@ -46,7 +46,6 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     if ray.is_initialized():
         yield ray
         return
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     kwargs: dict[str, Any] = {
         "include_dashboard": False,
         "log_to_driver": False,
@@ -70,21 +69,39 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         ray.shutdown()
 
 
-def pool_size(ray: Any, actors: int | None, cpus_per_actor: float, gpus_per_actor: float) -> int:
+def pool_size(
+    ray: Any,
+    actors: int | None,
+    cpus_per_actor: float,
+    gpus_per_actor: float,
+    fixed: bool = False,
+) -> int:
     """Number of encoder actors: ``actors`` when given, else as many as the cluster's CPUs
     (or GPUs, with ``gpus_per_actor`` > 0) hold, at least 1.
 
+    Args:
+        fixed: the cluster cannot grow (a local one started for this run), so a pool
+            larger than it is refused instead of waiting forever for resources.
+
     Raises:
-        ReprlearnError: ``gpus_per_actor`` > 0 on a cluster without GPUs.
+        ReprlearnError: ``gpus_per_actor`` > 0 on a cluster without GPUs; with ``fixed``,
+            more actors than the cluster's CPUs hold (names --actors and the CPU count).
     """
     resources = ray.cluster_resources()
     if gpus_per_actor > 0 and resources.get("GPU", 0) < gpus_per_actor:
         raise ReprlearnError(
-            f"--gpus-per-actor {gpus_per_actor}: the Ray cluster has "
+            f"--gpus-per-actor {gpus_per_actor:g}: the Ray cluster has "
             f"{resources.get('GPU', 0):g} GPU(s); pass --gpus-per-actor 0 to run on CPUs, or "
             "join a cluster with GPUs (--address)"
         )
     if actors is not None:
+        cpus = resources.get("CPU", 0)
+        if fixed and actors * cpus_per_actor > cpus:
+            raise ReprlearnError(
+                f"--actors {actors}: the local Ray cluster has {cpus:g} CPUs, room for "
+                f"{math.floor(cpus / cpus_per_actor)} actors of {cpus_per_actor:g} CPU; "
+                "pass fewer --actors, or join a larger cluster with --address"
+            )
         return actors
     if gpus_per_actor > 0:
         return max(1, math.floor(resources["GPU"] / gpus_per_actor))

@@ -156,6 +156,13 @@ class EncodeChunks:
         }
 
 
+def _ray_initialized() -> bool:
+    import sys
+
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
 def _ignore(_: int) -> None:
     return None
 
@@ -212,8 +219,15 @@ def write_shards_ray(
             pending[index] = (index * shard_size, rows)
     if not pending:
         return 0
+    started_here = not _ray_initialized()
     with ray_session(options.address, options.num_cpus) as ray:
-        actors = pool_size(ray, options.actors, options.cpus_per_actor, options.gpus_per_actor)
+        actors = pool_size(
+            ray,
+            options.actors,
+            options.cpus_per_actor,
+            options.gpus_per_actor,
+            fixed=options.address is None and started_here,
+        )
         chunks = plan_chunks(pending, run.batch_size, actors)
         results = _pipeline(ray, chunks, run, raw_ds, column, actors, options, device, precision)
         shards = {i: _Shard(lo, rows, run.encoder.dim) for i, (lo, rows) in pending.items()}
