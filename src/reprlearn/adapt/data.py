@@ -51,16 +51,11 @@ def align_labels(y: np.ndarray, names: list[str], train_names: list[str], where:
     Raises:
         DataError: a label the classifier never saw in training (lists them).
     """
-    if names == train_names:
-        return y
-    index = {n: i for i, n in enumerate(train_names)}
-    unseen = sorted({names[int(v)] for v in y} - set(index))
-    if unseen:
-        raise DataError(
-            f"{where}: labels {unseen[:10]} were not seen in training (the classifier knows "
-            f"{train_names[:20]}); drop those rows or retrain with them"
-        )
-    return np.array([index[names[int(v)]] for v in y], dtype=np.int64)
+    from reprlearn.data.labels import map_label_ids
+
+    return map_label_ids(y, names, train_names, lambda unseen: (
+        f"{where}: labels {unseen[:10]} were not seen in training (the classifier knows "
+        f"{train_names[:20]}); drop those rows or retrain with them"))  # fmt: skip
 
 
 class ItemDataset(torch.utils.data.Dataset):

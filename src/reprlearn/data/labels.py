@@ -1,8 +1,12 @@
-"""The check that a dataset has labels, with an error that says where labels could be."""
+"""Labels: the check that a dataset has them (with an error that says where labels could
+be), and matching a second source's classes to the training classes by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import datasets
+import numpy as np
 
 from reprlearn.data.load import source_columns, source_spec
 from reprlearn.errors import DataError
@@ -58,19 +62,30 @@ def align_classes(ds: datasets.Dataset, train_names: list[str], where: str) -> d
     Raises:
         DataError: ``ds`` has items of classes the training data lacks (lists them).
     """
-    import numpy as np
-
     names = list(getattr(ds.features["label"], "names", None) or [])
     if names == list(train_names):
         return ds
-    y = np.asarray(ds["label"], dtype=np.int64)
-    index = {n: i for i, n in enumerate(train_names)}
-    unseen = sorted({names[v] for v in np.unique(y)} - set(index))
-    if unseen:
-        raise DataError(
-            f"{where} has items of classes the training data lacks: {unseen[:10]} (training "
-            f"classes: {list(train_names)[:20]}); drop those rows, or train on data that has them"
-        )
-    mapping = np.array([index.get(n, -1) for n in names], dtype=np.int64)
-    aligned = ds.remove_columns("label").add_column("label", mapping[y].tolist())
+    y = map_label_ids(ds["label"], names, train_names, lambda unseen: (
+        f"{where} has items of classes the training data lacks: {unseen[:10]} (training "
+        f"classes: {list(train_names)[:20]}); drop those rows, or train on data that has them"))  # fmt: skip
+    aligned = ds.remove_columns("label").add_column("label", y.tolist())
     return aligned.cast_column("label", datasets.ClassLabel(names=list(train_names)))
+
+
+def map_label_ids(y, names: list[str], train_names: list[str],
+                  unseen_message: Callable[[list[str]], str]) -> np.ndarray:  # fmt: skip
+    """Label ids ``y`` ``(n,)`` of a source whose classes are ``names``, re-numbered by name
+    onto ``train_names``: int64 ``(n,)``. ``y`` itself when both lists agree.
+
+    Raises:
+        DataError: ``y`` holds classes missing from ``train_names``; the message is
+            ``unseen_message(sorted unseen names)``.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    if list(names) == list(train_names):
+        return y
+    index = {n: i for i, n in enumerate(train_names)}
+    unseen = sorted({names[int(v)] for v in np.unique(y)} - set(index))
+    if unseen:
+        raise DataError(unseen_message(unseen))
+    return np.array([index.get(n, -1) for n in names], dtype=np.int64)[y]
