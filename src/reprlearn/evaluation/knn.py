@@ -9,7 +9,9 @@ summed weight wins. DINO uses k=20 for its ImageNet table; SSL benchmarks also u
 
 Backends: ``"torch"`` (chunked ``matmul`` + ``topk`` on the chosen device) and ``"faiss"``
 (exact inner-product search, ``faiss.IndexFlatIP``, CPU) when ``faiss`` is importable;
-``"auto"`` picks faiss on CPU when installed, torch otherwise.
+``"auto"`` picks faiss on CPU when installed, torch otherwise; on the CPU, mostly-zero
+rows (TF-IDF, see :mod:`reprlearn.evaluation.sparsity`) take a sparse-dense product
+(``nnz x n`` work instead of ``m x dim x n``) and ``torch.topk``: the same neighbours.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.metrics import f1_score
 
 from reprlearn.device import resolve_device
 from reprlearn.evaluation.result import ResultMixin, fmt
+from reprlearn.evaluation.sparsity import sparse_view
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci
 
 BACKENDS = ("auto", "torch", "faiss")
@@ -72,7 +76,10 @@ def cosine_topk(
     has_faiss = importlib.util.find_spec("faiss") is not None
     if backend == "faiss" and not has_faiss:
         raise ImportError("backend='faiss' needs faiss: pip install faiss-cpu")
-    if backend == "faiss" or (backend == "auto" and has_faiss and dev.type == "cpu"):
+    sparse = backend == "auto" and dev.type == "cpu" and sparse_view(keys) is not None
+    if sparse and (Qs := sparse_view(queries)) is not None:
+        sims, idx = _sparse_topk(Qs, l2_normalize(keys), k + extra, chunk_size)
+    elif backend == "faiss" or (backend == "auto" and has_faiss and dev.type == "cpu"):
         sims, idx = _faiss_topk(l2_normalize(queries), l2_normalize(keys), k + extra)
     else:
         sims, idx = _torch_topk(
@@ -91,6 +98,21 @@ def _torch_topk(q: np.ndarray, keys: np.ndarray, k: int, dev: torch.device, chun
         s, i = (Q @ K.T).topk(k, dim=1, largest=True, sorted=True)
         sims.append(s.cpu())
         idx.append(i.cpu())
+    return torch.cat(sims).numpy(), torch.cat(idx).numpy().astype(np.int64)
+
+
+def _sparse_topk(Q, keys: np.ndarray, k: int, chunk: int):
+    """Exact top-``k`` cosines of CSR queries ``Q`` ``(m, dim)`` (mostly zeros, e.g.
+    TF-IDF) against unit ``keys`` ``(n, dim)``: ``nnz x n`` work per product."""
+    norms = np.sqrt(np.asarray(Q.multiply(Q).sum(1)).ravel())
+    Q = sp.diags(1.0 / np.maximum(norms, 1e-12)).astype(np.float32) @ Q.astype(np.float32)
+    KT = np.ascontiguousarray(keys.T)
+    sims, idx = [], []
+    for start in range(0, Q.shape[0], chunk):
+        S = torch.from_numpy(np.asarray(Q[start : start + chunk] @ KT, dtype=np.float32))
+        s, i = S.topk(k, dim=1, largest=True, sorted=True)
+        sims.append(s)
+        idx.append(i)
     return torch.cat(sims).numpy(), torch.cat(idx).numpy().astype(np.int64)
 
 
