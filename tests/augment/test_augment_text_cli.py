@@ -114,7 +114,7 @@ def test_finetune_augment_text_joins_train_only(tmp_path, capsys, monkeypatch):
     pd.DataFrame({"text": texts, "label": labels}).to_csv(src, index=False)
     code, _, err = run_main(
         ["finetune", str(src), "--encoder", "lsa:4", "--strategy", "freeze", "--augment-text",
-         "eda", "--n", "2", "--lp-epochs", "3", "--out", str(tmp_path / "run"), "--json"],
+         "eda", "--n", "2", "--lp-epochs", "3", "--min-steps", "5", "--out", str(tmp_path / "run"), "--json"],
         capsys, monkeypatch,
     )  # fmt: skip
     assert code == 0, err

@@ -60,8 +60,10 @@ def build_tiny_marian(folder: Path, seed: int) -> Path:
 @pytest.fixture(scope="module")
 def tiny_via(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("marian")
+    import shutil
+
     en_de = build_tiny_marian(root / "opus-mt-en-de", seed=0)
-    de_en = build_tiny_marian(root / "opus-mt-de-en", seed=1)
+    de_en = shutil.copytree(en_de, root / "opus-mt-de-en")  # a second folder, loaded apart
     return f"{en_de},{de_en}"
 
 
