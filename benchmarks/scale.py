@@ -23,12 +23,15 @@ Operations (``--ops``):
 
 Data: synthetic stores (``StoreWriter``, float32 vectors of ``--dim`` around 10
 labelled centres, shards of 100,000 rows) generated once under ``--work`` and reused;
-10^7 rows at dim 64 take 2.6 GB on disk. Budget on this 2-core shared machine: about
-6 minutes for 10^5 + 10^6, add about 25 minutes and 6 GB of disk for 10^7. Usage::
+10^7 rows at dim 64 take 2.5 GiB on disk. Budget on this 2-core shared machine
+(measured 2026-11-26): about 31 minutes for embed at 10^4 + 10^5 and every op at 10^5 +
+10^6 (an index build: 1.5 min at 10^5, 6-8 min at 10^6); 10^7 adds about 12 minutes for
+the store, load-all (8.4 GB of RAM) and the probes, and over 25 minutes per index build
+(pass ``--ops load-all,probe-knn,probe-linear`` to leave those out). Usage::
 
     python benchmarks/scale.py [--sizes 100000,1000000,10000000] [--dim 64]
         [--ops embed,index,index-sharded,probe-knn,probe-linear,load-all]
-        [--embed-sizes 100000,1000000] [--work /tmp/reprlearn-scale]
+        [--embed-sizes 10000,100000] [--work /tmp/reprlearn-scale]
 
 Prints one JSON line per measurement, then one per ratio.
 """
@@ -174,7 +177,7 @@ def run(op: str, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000,10000000")
-    parser.add_argument("--embed-sizes", default="100000,1000000")
+    parser.add_argument("--embed-sizes", default="10000,100000")
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument(
         "--ops", default="embed,index,index-sharded,probe-knn,probe-linear,load-all"
