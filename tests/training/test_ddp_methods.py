@@ -65,7 +65,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("name", ["simclr", "vicreg", "byol"])
+@pytest.mark.parametrize(
+    "name", ["simclr", pytest.param("vicreg", marks=pytest.mark.slow),
+             pytest.param("byol", marks=pytest.mark.slow)],
+)  # fmt: skip
 def test_method_under_ddp_equals_one_process(tmp_path, name):
     ref = _method(name)
     loss = ref.training_loss(_images(), _flip)["loss"]
