@@ -29,6 +29,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from reprlearn.evaluation.result import ResultMixin
+from reprlearn.evaluation.sparsity import sparse_view
 from reprlearn.evaluation.statistics import Score, mean_std
 
 
@@ -115,6 +116,9 @@ def mteb_classification(
     rng = np.random.default_rng(seed)
     idxs = np.arange(len(y_train))
     runs = []
+    # mostly-zero rows (TF-IDF): sklearn's lbfgs on CSR, the same fit for nnz x k a step
+    if (train_sparse := sparse_view(X_train)) is not None:
+        X_train, X_test = train_sparse, sparse_view(X_test, max_density=1.0)
     for _ in range(n_experiments):
         chosen = undersample(y_train, samples_per_label, idxs, rng)
         clf = LogisticRegression(random_state=seed, max_iter=max_iter)
