@@ -132,7 +132,7 @@ def _evaluate(
     le = None
     if "label-efficiency" in plan.protocols:
         with log(name, "label-efficiency"):
-            le = _label_efficiency(store, test_store, plan)
+            le = _label_efficiency(store, test_store, plan, linear)
     timing = store.manifest.get("timing", {})
     return EncoderReport(
         encoder=name,
@@ -157,18 +157,21 @@ def _evaluate(
 
 
 def _label_efficiency(
-    store: EmbeddingStore, test_store: EmbeddingStore | None, plan: _Plan
+    store: EmbeddingStore, test_store: EmbeddingStore | None, plan: _Plan, linear=None
 ) -> dict[str, Any]:
     """The label-efficiency curve on the probes' split (train -> test store, or the
-    seeded stratified 80/20 split of :func:`reprlearn.probe`)."""
+    seeded stratified 80/20 split of :func:`reprlearn.probe`); budget "all" takes the
+    accuracy of ``linear`` (the probes' linear probe, same split and C) when given."""
     X, y = store.to_numpy()
     if test_store is not None:
         (Xa, ya), (Xb, yb) = (X, y), test_store.to_numpy()
     else:
         a, b = holdout_indices(y, test_size=TEST_FRACTION, seed=plan.seed)
         Xa, ya, Xb, yb = X[a], y[a], X[b], y[b]
+    same = linear is not None and (linear.n_train, linear.n_test) == (len(ya), len(yb))
     le = label_efficiency(Xa, ya, Xb, yb, budgets=plan.budgets, repeats=plan.repeats,
-                          seed=plan.seed, device=plan.device)  # fmt: skip
+                          seed=plan.seed, device=plan.device,
+                          all_accuracy=linear.accuracy.value if same else None)  # fmt: skip
     return {**le.to_dict(), "labels_per_class": _budget_positions(le, ya)}
 
 

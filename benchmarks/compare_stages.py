@@ -1,0 +1,181 @@
+"""Benchmark: seconds of every evaluation stage of ``compare``, before and after, per encoder.
+
+Data: a 10,000-text, 54-class set built from ``../shared/data/senteval``: all of TREC
+(5,452 train + 500 test questions, the 50 fine labels, e.g. ``LOC:city``) plus 4,048
+sentences drawn (seed 0) from MR (pos/neg) and SUBJ (subjective/objective), labelled
+``MR:pos`` etc.: many classes, short texts, as issue 16 asks.
+
+Encoders: ``tfidf`` (4,096-d), ``lsa:256`` and ``minilm`` (384-d), each embedded once
+into ``--work`` (reused on rerun; the MiniLM embedding seconds are the budget every
+encoder's evaluation is measured against). Then every stage of ``compare``'s evaluation
+(inspect with its geometry, linear, kNN, k-means, MTEB, LogME, label efficiency at
+budgets 1, 2, 5, 10, all x 5 repeats) runs on the same stores twice, in one run: with
+the implementation at ``--before`` (a ``git worktree`` of an older commit, imported in
+a subprocess through ``PYTHONPATH``) and with this checkout's. Other engineers load the
+CPU, so only the ratios of one run mean something.
+
+Prints one JSON line per (implementation, encoder, stage) with the seconds, one per
+(encoder, stage) with ``before_s``, ``after_s`` and ``speedup``, one per encoder with
+the total evaluation seconds against MiniLM's embedding, and the scores of both
+implementations (they must agree within their intervals).
+
+Usage: ``python benchmarks/compare_stages.py --before /tmp/old/src [--work /tmp/cmp]``
+(``git worktree add /tmp/old COMMIT`` first; without ``--before`` only "after" runs).
+Budget: about 3 to 10 minutes on 2 busy cores (both implementations, three encoders).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from inspect import signature as inspect_signature
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(
+    os.environ.get(
+        "REPRLEARN_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+)
+ENCODERS = ("tfidf", "lsa:256", "minilm")
+STAGES = ("inspect", "linear", "knn", "kmeans", "mteb", "logme", "label-efficiency")
+
+
+def build_text_set(path: Path, n: int = 10_000, seed: int = 0) -> tuple[int, int]:
+    """Write the benchmark's CSV (``text,label``) to ``path``; returns (rows, classes)."""
+    from reprlearn import load_dataset
+
+    senteval = SHARED / "senteval"
+    rows: list[tuple[str, str]] = []
+    for split in ("train", "test"):
+        ds = load_dataset(str(senteval / "TREC"), split=split, fine_labels=True)
+        names = ds.features["label"].names
+        rows += [(t, names[y]) for t, y in zip(ds["text"], ds["label"], strict=True)]
+    extra = [("MR", "rt-polarity.pos"), ("MR", "rt-polarity.neg"),
+             ("SUBJ", "subj.subjective"), ("SUBJ", "subj.objective")]  # fmt: skip
+    rest, rng = n - len(rows), np.random.default_rng(seed)
+    for i, (folder, name) in enumerate(extra):
+        lines = (senteval / folder / name).read_bytes().decode("latin-1").splitlines()
+        take = rest // len(extra) + (1 if i < rest % len(extra) else 0)
+        for j in rng.choice(len(lines), take, replace=False):
+            rows.append((lines[j].strip(), f"{folder}:{name.rsplit('.', 1)[-1]}"))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return len(rows), len({label for _, label in rows})
+
+
+def embed_all(work: Path) -> dict[str, float]:
+    """Embed the CSV with each encoder (cached); returns embedding seconds per encoder."""
+    from reprlearn import embed, load_dataset
+    from reprlearn.encoders import load_encoder
+    from reprlearn.store import EmbeddingStore
+
+    data = work / "text10k.csv"
+    if not data.exists():
+        build_text_set(data)
+    seconds = {}
+    for name in ENCODERS:
+        folder = work / "stores" / name.replace(":", "-")
+        if (folder / "manifest.json").exists():
+            store = EmbeddingStore.open(folder)
+        else:
+            ds = load_dataset(str(data))
+            store = embed(ds, load_encoder(name), folder, progress=False)
+        timing = store.manifest.get("timing", {})
+        seconds[name] = float(timing.get("seconds") or store.num_items / timing["items_per_s"])
+    return seconds
+
+
+def run_stages(work: Path, seed: int = 0) -> list[dict]:
+    """Time every evaluation stage of ``compare`` on each store with the importable
+    reprlearn (as ``compare._evaluate`` calls them); returns one row per stage."""
+    from reprlearn.analysis.inspect import inspect
+    from reprlearn.evaluation.probe import probe
+    from reprlearn.report.compare import _label_efficiency, _Plan
+    from reprlearn.store import EmbeddingStore
+
+    rows = []
+    for name in ENCODERS:
+        store = EmbeddingStore.open(work / "stores" / name.replace(":", "-"))
+        out = work / "inspect" / name.replace(":", "-")
+        out.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        seen = inspect(store, out, sample=20, projection="pca", seed=seed)
+        rows.append({"encoder": name, "stage": "inspect", "s": time.perf_counter() - start,
+                     "scores": {"effective_rank": seen.geometry.effective_rank,
+                                "uniformity": seen.geometry.uniformity,
+                                "agreement": seen.agreement}})  # fmt: skip
+        result = probe(store, ["linear", "knn", "kmeans", "mteb", "logme"], seed=seed)
+        for stage, s in result.seconds.items():
+            rows.append({"encoder": name, "stage": stage, "s": s,
+                         "scores": _scores(result.results[stage])})  # fmt: skip
+        plan = _Plan(("label-efficiency",), [1, 2, 5, 10, "all"], 5, 20, "pca", "auto",
+                     "auto", seed, False)  # fmt: skip
+        start = time.perf_counter()
+        reuse = len(inspect_signature(_label_efficiency).parameters) > 3  # after: as compare
+        le = _label_efficiency(store, None, plan, *([result.results["linear"]] if reuse else []))
+        rows.append({"encoder": name, "stage": "label-efficiency",
+                     "s": time.perf_counter() - start,
+                     "scores": {str(b): a["value"] for b, a in
+                                zip(le["budgets"], le["accuracy"], strict=True)}})  # fmt: skip
+    return rows
+
+
+def _scores(result) -> dict | float:
+    if isinstance(result, float):
+        return result
+    data = result.to_dict()
+    keep = ("accuracy", "v_measure", "nmi", "ari", "f1", "macro_f1")
+    return {k: data[k] for k in keep if k in data}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--before", help="src folder of the old implementation")
+    parser.add_argument("--work", default="/tmp/reprlearn-compare-stages")
+    parser.add_argument("--stages-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = Path(args.work)
+    if args.stages_only:  # the subprocess: print the rows of the importable reprlearn
+        print(json.dumps(run_stages(work)))
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    embed_seconds = embed_all(work)
+    print(json.dumps({"embed_seconds": embed_seconds, "data": str(work / "text10k.csv")}))
+    impls = {"after": str(Path(__file__).resolve().parents[1] / "src")}
+    if args.before:
+        impls = {"before": args.before, **impls}
+    results = {}
+    for label, src in impls.items():
+        env = {**os.environ, "PYTHONPATH": src}
+        done = subprocess.run([sys.executable, __file__, "--work", str(work), "--stages-only"],
+                              env=env, check=True, capture_output=True, text=True)  # fmt: skip
+        results[label] = json.loads(done.stdout.strip().splitlines()[-1])
+        for row in results[label]:
+            print(json.dumps({"impl": label, **row}, default=float))
+    for name in ENCODERS:
+        totals = {}
+        for label, rows in results.items():
+            totals[label] = sum(r["s"] for r in rows if r["encoder"] == name)
+        if "before" in results:
+            for stage in STAGES:
+                b, a = (next(r["s"] for r in results[x] if r["encoder"] == name
+                             and r["stage"] == stage) for x in ("before", "after"))  # fmt: skip
+                print(json.dumps({"encoder": name, "stage": stage, "before_s": round(b, 2),
+                                  "after_s": round(a, 2), "speedup": round(b / a, 1)}))  # fmt: skip
+        print(json.dumps({"encoder": name, **{f"eval_{k}_s": round(v, 1) for k, v in totals.items()},
+                          "minilm_embed_s": round(embed_seconds["minilm"], 1),
+                          "eval_after_over_minilm_embed": round(totals["after"]
+                                                                / embed_seconds["minilm"], 2)}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
