@@ -17,8 +17,8 @@ loss of the global batch (NT-Xent negatives / VICReg statistics gathered across 
 
 On this machine (2 cores shared with other work) two processes cannot be faster than one
 that already uses both cores; the ratio measures DDP's overhead (process start, gloo
-all-reduce of gradients, gathers), not a speed-up. CPU budget of the defaults: about 5
-minutes on 2 cores.
+all-reduce of gradients, gathers), not a speed-up. Budget of the defaults (7 runs): 11
+minutes wall here with other jobs on the 2 cores (each run is mostly process start-up).
 
     .venv/bin/python benchmarks/ddp_cpu.py
     .venv/bin/python benchmarks/ddp_cpu.py --methods simclr --epochs 2 --max-items 600
@@ -81,8 +81,8 @@ def compare(a: dict, b: dict, kind: str) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--methods", default="simclr,vicreg", help="methods of the exact check")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--max-items", type=int, default=1000, help="digits subset (80%% trains)")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--max-items", type=int, default=600, help="digits subset (80%% trains)")
     p.add_argument("--batch", type=int, default=64, help="global batch (split over 2)")
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
