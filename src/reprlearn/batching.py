@@ -47,11 +47,11 @@ class Run:
 # of 1024 x 16 (benchmarks/embed_text.py has the end-to-end numbers).
 TOKEN_BUDGET = 16384
 MAX_BATCH_ITEMS = 1024  # cap for very short texts (a batch of 1-token items)
-# Padding a batch may carry before a new batch is cheaper: a forward pass has a fixed
-# cost (hundreds of small ops, each a thread barrier) worth ~a few thousand tokens of
-# compute on 2 shared cores (measured: one batch padded 3x beat four batches padded
-# 1.25x on TREC questions under load).
-MAX_PADDING_TOKENS = 4096
+# Padding a batch may carry before a new batch is started (None: no limit). Measured on
+# 2 shared cores (load ~13): one TREC batch padded 3.2x ran 36 sentences/s, the same
+# texts cut at 4,096 padding tokens (2 batches, 1.8x) 27/s: a forward pass has a fixed
+# cost (hundreds of small ops, each a thread barrier) that outweighs padding there.
+MAX_PADDING_TOKENS: int | None = None
 ATTENTION_CELLS = 2**24  # items x tokens^2 per batch: bounds the attention scores' memory
 
 
@@ -75,14 +75,14 @@ def token_batches(
     lengths: np.ndarray,
     budget: int,
     max_items: int = MAX_BATCH_ITEMS,
-    max_padding: int = MAX_PADDING_TOKENS,
+    max_padding: int | None = MAX_PADDING_TOKENS,
 ) -> list[list[int]]:
     """Index batches of texts by a token budget (fairseq's ``batch_by_size`` idea): texts
     sorted longest first; a batch takes the next text while its padded tokens (items x
     its longest item) stay within ``budget``, it has fewer than ``max_items`` items, and
-    its padding (padded - real tokens) stays within ``max_padding``: past that, a new
-    batch (a fixed cost of about that many tokens) is cheaper than more padding, so a
-    long tail no longer pads hundreds of short texts to its length.
+    its padding (padded - real tokens) stays within ``max_padding`` when one is given (a
+    new batch costs a fixed amount; on a machine where that is small, a limit keeps a
+    long tail from padding hundreds of short texts to its length).
 
     Args:
         lengths: ``(n,)`` token counts (the sort keys); 0 counts as 1.

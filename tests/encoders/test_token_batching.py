@@ -12,7 +12,6 @@ import torch
 
 from reprlearn.batching import (
     MAX_BATCH_ITEMS,
-    MAX_PADDING_TOKENS,
     TOKEN_BUDGET,
     Run,
     _batches,
@@ -59,16 +58,14 @@ def test_token_batches_short_texts_get_more_items_than_long_ones():
     assert n_short > 3 * n_long  # the budget is in tokens, not items
 
 
-def test_a_long_tail_does_not_pad_short_texts():
-    """Regression: with a few long texts, budget/longest put all 400 short texts in the
-    long texts' batch, padded to their length (3.1x the real tokens)."""
+def test_max_padding_keeps_a_long_tail_from_padding_short_texts():
     lengths = np.array([41, 38, 36] + [13] * 397)
-    batches = token_batches(lengths, 16384)
-    assert all(len(b) * lengths[b].max() - lengths[b].sum() <= MAX_PADDING_TOKENS for b in batches)
-    padded = sum(len(b) * lengths[b].max() for b in batches)
-    assert padded <= 2 * lengths.sum()
+    one = token_batches(lengths, 16384)  # default: budget and items only
+    assert [len(b) for b in one] == [399, 1]
+    batches = token_batches(lengths, 16384, max_padding=4096)
+    assert all(len(b) * lengths[b].max() - lengths[b].sum() <= 4096 for b in batches)
+    assert sum(len(b) * lengths[b].max() for b in batches) <= 2 * lengths.sum()  # was 3.1x
     _check_cover(batches, lengths, 16384)
-    assert len(batches) <= 3  # still large batches (a batch has a fixed cost)
 
 
 def test_token_batches_edge_cases():
