@@ -76,7 +76,7 @@ class OneHotEncoder(Encoder):
 
     @property
     def dim(self) -> int:
-        return len(self.vocabulary_)
+        return len(getattr(self, "vocabulary_", ()))  # 0 before fit: the vocabulary is learned
 
     def describe(self) -> dict[str, Any]:
         mean_nnz = self.nnz_ / self.rows_ if self.rows_ else 0.0

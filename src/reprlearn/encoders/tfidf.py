@@ -74,7 +74,7 @@ class TfidfEncoder(Encoder):
 
     @property
     def dim(self) -> int:
-        return len(self.vocabulary_)
+        return len(getattr(self, "vocabulary_", ()))  # 0 before fit: the vocabulary is learned
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         return {"idf": self.vectorizer_.idf_}, {"vocabulary": self.vocabulary_}
