@@ -18,6 +18,23 @@ CPU budget of the default arguments: about 10 minutes on 2 contended cores.
     .venv/bin/python benchmarks/augment_images.py --only throughput
 
 Prints JSON lines (one per run, then one summary per dataset and configuration).
+
+Measured on 2 shared CPU cores (2026-11-26; small_cnn from scratch, batch 64, lr 3e-3):
+
+=================  ===================  ============================  ====================
+configuration      digits, 6 epochs     CIFAR-10 1,000/500, 4 epochs  CIFAR-10, 15 epochs
+                   (3 seeds)            (3 seeds)                     (1 seed)
+=================  ===================  ============================  ====================
+none               99.35% +- 0.32       36.73% +- 2.39                53.0%
+default            97.41% +- 0.32       31.20% +- 1.25                47.0%
+default + MixUp    96.57% +- 0.58       31.27% +- 1.36                43.2%
+default + CutMix   97.22% +- 0.83       27.53% +- 4.74                41.0%
+=================  ===================  ============================  ====================
+
+At these budgets (a few epochs, as the CPU allows) augmentation costs accuracy: it is a
+regulariser whose gains need long training (CutMix/MixUp papers: hundreds of epochs).
+Throughput (recipe default, 4,096 CIFAR images, 1 torch thread): batched 799 images/s,
+torchvision per image 184 (main process) and 209 (2 DataLoader workers): 4.34x and 3.83x.
 """
 
 from __future__ import annotations
