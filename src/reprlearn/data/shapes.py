@@ -148,7 +148,9 @@ def make_shapes(
     return ds
 
 
-def shape_masks(source: datasets.Dataset | dict[str, np.ndarray], size: int | None = None) -> np.ndarray:
+def shape_masks(
+    source: datasets.Dataset | dict[str, np.ndarray], size: int | None = None
+) -> np.ndarray:
     """The object mask of each ``shapes`` image: bool ``(n, size, size)``, True on the shape.
 
     Args:
