@@ -3,12 +3,8 @@ process on the concatenated batch: outputs, input and weight gradients, running 
 
 from __future__ import annotations
 
-import os
-import socket
-
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
 from reprlearn.training.sync_batchnorm import (
@@ -41,35 +37,20 @@ def _step(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return y.detach(), x.grad
 
 
-def _worker(rank: int, port: int, folder: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
-    try:
-        net = convert_to_global_batchnorm(_model())
-        y, gx = _step(net, _inputs()[rank * B : (rank + 1) * B])
-        grads = {k: p.grad.clone() for k, p in net.named_parameters()}
-        for g in grads.values():  # what DDP does: the mean of the ranks' gradients
-            dist.all_reduce(g)
-            g /= WORLD
-        torch.save({"y": y, "gx": gx, "grads": grads, "state": net.state_dict()},
-                   f"{folder}/{rank}.pt")  # fmt: skip
-    finally:
-        dist.destroy_process_group()
+def _worker(rank: int) -> dict:
+    net = convert_to_global_batchnorm(_model())
+    y, gx = _step(net, _inputs()[rank * B : (rank + 1) * B])
+    grads = {k: p.grad.clone() for k, p in net.named_parameters()}
+    for g in grads.values():  # what DDP does: the mean of the ranks' gradients
+        dist.all_reduce(g)
+        g /= WORLD
+    return {"y": y, "gx": gx, "grads": grads, "state": net.state_dict()}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_global_batchnorm_equals_one_process_batchnorm(tmp_path):
+def test_global_batchnorm_equals_one_process_batchnorm(run_on_ranks):
     ref = _model()
     y, gx = _step(ref, _inputs())
-    mp.start_processes(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD,
-                       start_method="fork")  # fmt: skip
-    ranks = [torch.load(tmp_path / f"{r}.pt") for r in range(WORLD)]
+    ranks = run_on_ranks(_worker, world=WORLD)
     for r, res in enumerate(ranks):
         rows = slice(r * B, (r + 1) * B)
         torch.testing.assert_close(res["y"], y[rows], atol=1e-5, rtol=1e-5)

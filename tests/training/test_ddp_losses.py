@@ -4,13 +4,8 @@ loss of the concatenated batch, and so do the gradients DDP would average."""
 
 from __future__ import annotations
 
-import os
-import socket
-
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from reprlearn.training.distributed import gather_with_grad, reduce_sums
 from reprlearn.training.losses import nt_xent, vicreg_loss
@@ -29,42 +24,24 @@ def _loss(name: str, z1: torch.Tensor, z2: torch.Tensor, gather: bool = True) ->
     return vicreg_loss(z1, z2, gather=gather)["loss"]
 
 
-def _worker(rank: int, port: int, name: str, folder: str, gather: bool) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
-    try:
-        z1, z2 = _batch()
-        rows = slice(rank * B, (rank + 1) * B)
-        a, b = z1[rows].clone().requires_grad_(), z2[rows].clone().requires_grad_()
-        loss = _loss(name, a, b, gather)
-        loss.backward()
-        total = reduce_sums({"loss": float(loss)})["loss"]
-        torch.save({"loss": total / WORLD, "g1": a.grad, "g2": b.grad, "gathered":
-                    gather_with_grad(a.detach()).shape[0]}, f"{folder}/{rank}.pt")  # fmt: skip
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _run_ranks(tmp_path, name: str, gather: bool = True) -> list[dict]:
-    mp.start_processes(_worker, args=(_free_port(), name, str(tmp_path), gather),
-                       nprocs=WORLD, start_method="fork")  # fmt: skip
-    return [torch.load(tmp_path / f"{r}.pt") for r in range(WORLD)]
+def _worker(rank: int, name: str, gather: bool) -> dict:
+    z1, z2 = _batch()
+    rows = slice(rank * B, (rank + 1) * B)
+    a, b = z1[rows].clone().requires_grad_(), z2[rows].clone().requires_grad_()
+    loss = _loss(name, a, b, gather)
+    loss.backward()
+    total = reduce_sums({"loss": float(loss)})["loss"]
+    return {"loss": total / WORLD, "g1": a.grad, "g2": b.grad,
+            "gathered": gather_with_grad(a.detach()).shape[0]}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["nt_xent", "vicreg"])
-def test_gathered_loss_and_gradients_equal_single_process(tmp_path, name):
+def test_gathered_loss_and_gradients_equal_single_process(run_on_ranks, name):
     z1, z2 = _batch()
     z1.requires_grad_(), z2.requires_grad_()
     full = _loss(name, z1, z2)
     full.backward()
-    ranks = _run_ranks(tmp_path, name)
+    ranks = run_on_ranks(_worker, name, True)
     assert all(r["gathered"] == WORLD * B for r in ranks)
     # the mean of the ranks' losses (what DDP optimises) is the loss of the whole batch
     assert ranks[0]["loss"] == pytest.approx(float(full.detach()), abs=1e-5)
@@ -75,10 +52,10 @@ def test_gathered_loss_and_gradients_equal_single_process(tmp_path, name):
         torch.testing.assert_close(res["g2"] / WORLD, z2.grad[rows], atol=1e-5, rtol=0)
 
 
-def test_without_gather_each_rank_sees_only_its_slice(tmp_path):
+def test_without_gather_each_rank_sees_only_its_slice(run_on_ranks):
     """The regression the gather fixes: local negatives give a different (smaller) loss."""
     z1, z2 = _batch()
-    ranks = _run_ranks(tmp_path, "nt_xent", gather=False)
+    ranks = run_on_ranks(_worker, "nt_xent", False)
     local = sum(float(nt_xent(z1[r * B:(r + 1) * B], z2[r * B:(r + 1) * B], 0.5))
                 for r in range(WORLD)) / WORLD  # fmt: skip
     assert ranks[0]["loss"] == pytest.approx(local, abs=1e-5)

@@ -4,13 +4,9 @@ averaged gradients equal one process's on the concatenated batch."""
 
 from __future__ import annotations
 
-import os
-import socket
-
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from reprlearn.training.backbones import build_backbone
 from reprlearn.training.distributed import reduce_sums
@@ -41,42 +37,28 @@ def _grads(method) -> dict[str, torch.Tensor]:
     return {k: p.grad.clone() for k, p in method.named_parameters() if p.grad is not None}
 
 
-def _worker(rank: int, port: int, name: str, folder: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD)
-    try:
-        method = convert_to_global_batchnorm(_method(name))
-        loss = method.training_loss(_images()[rank * B : (rank + 1) * B], _flip)["loss"]
-        loss.backward()
-        grads = _grads(method)
-        for g in grads.values():  # DDP: the mean of the ranks' gradients
-            dist.all_reduce(g)
-            g /= WORLD
-        mean_loss = reduce_sums({"loss": float(loss.detach())})["loss"] / WORLD
-        torch.save({"loss": mean_loss, "grads": grads}, f"{folder}/{rank}.pt")
-    finally:
-        dist.destroy_process_group()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _worker(rank: int, name: str) -> dict:
+    method = convert_to_global_batchnorm(_method(name))
+    loss = method.training_loss(_images()[rank * B : (rank + 1) * B], _flip)["loss"]
+    loss.backward()
+    grads = _grads(method)
+    for g in grads.values():  # DDP: the mean of the ranks' gradients
+        dist.all_reduce(g)
+        g /= WORLD
+    mean_loss = reduce_sums({"loss": float(loss.detach())})["loss"] / WORLD
+    return {"loss": mean_loss, "grads": grads}
 
 
 @pytest.mark.parametrize(
     "name", ["simclr", pytest.param("vicreg", marks=pytest.mark.slow),
              pytest.param("byol", marks=pytest.mark.slow)],
 )  # fmt: skip
-def test_method_under_ddp_equals_one_process(tmp_path, name):
+def test_method_under_ddp_equals_one_process(run_on_ranks, name):
     ref = _method(name)
     loss = ref.training_loss(_images(), _flip)["loss"]
     loss.backward()
     full = _grads(ref)
-    mp.start_processes(_worker, args=(_free_port(), name, str(tmp_path)), nprocs=WORLD,
-                       start_method="fork")  # fmt: skip
-    res = torch.load(tmp_path / "0.pt")
+    res = run_on_ranks(_worker, name, world=WORLD)[0]
     # BYOL's loss is a per-item mean: the ranks' mean equals it; the others are global
     assert res["loss"] == pytest.approx(float(loss.detach()), rel=1e-5, abs=1e-5)
     assert res["grads"].keys() == full.keys()
