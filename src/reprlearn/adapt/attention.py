@@ -18,6 +18,7 @@ from typing import Any
 
 import datasets
 
+from reprlearn.data.shapes import has_object_masks, shape_masks
 from reprlearn.encoders.base import TorchEncoder
 from reprlearn.errors import ReprlearnError
 
@@ -28,7 +29,6 @@ mask's area share (what a uniform map scores). Measured on ``shapes`` with a sma
 fine-tuned on clean images put 16-17% of the energy inside (2.2x uniform); one that learned
 the corner marker put 4-7% inside (0.5-1.0x uniform)."""
 CAM_ITEMS = 16
-MASK_COLUMNS = {"shape", "size", "x", "y"}
 
 
 def attention_check(
@@ -57,7 +57,7 @@ def attention_check(
         return {"skipped": "no test images"}
     from reprlearn.explain import explain
 
-    masks = set(test_ds.column_names) >= MASK_COLUMNS
+    masks = has_object_masks(test_ds)
     try:
         res = explain(run, test_ds, method="gradcam", n=n, inside_mask=masks,
                       out=run / "cams.png", seed=seed)  # fmt: skip
@@ -68,8 +68,6 @@ def attention_check(
     out: dict[str, Any] = {"method": "gradcam", "layer": res.layer, "n": res.n, "cams": "cams.png",
                            "energy_inside": res.energy_inside, "area_share": None, "flag": None}  # fmt: skip
     if masks:
-        from reprlearn.data.shapes import shape_masks
-
         out["area_share"] = float(shape_masks(test_ds).mean())
         if res.energy_inside is not None and res.energy_inside < FLAG_LIFT * out["area_share"]:
             out["flag"] = "attention outside the object"

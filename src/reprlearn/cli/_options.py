@@ -37,6 +37,14 @@ OnError = Annotated[
 ]
 BatchSize = Annotated[int | None, typer.Option(help="items per forward pass")]
 Json = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+ImageModel = Annotated[
+    str,
+    typer.Argument(
+        help="a `reprlearn finetune` run folder or an image encoder (ckpt:RUN, timm:NAME, "
+        "torchvision:ARCH)"
+    ),
+]
+"""MODEL of ``explain``, ``filters`` and ``feature-maps``."""
 RandomWeights = Annotated[
     bool,
     typer.Option(

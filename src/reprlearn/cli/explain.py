@@ -21,13 +21,7 @@ Method = Annotated[
 
 @app.command()
 def explain(
-    model: Annotated[
-        str,
-        typer.Argument(
-            help="a `reprlearn finetune` run folder, or an image encoder (ckpt:RUN, timm:NAME, "
-            "torchvision:ARCH)"
-        ),
-    ],  # fmt: skip
+    model: o.ImageModel,
     source: o.Source,
     method: Method = "gradcam",
     n: Annotated[int, typer.Option(help="items explained (a seeded random sample)")] = 16,

@@ -13,13 +13,7 @@ from reprlearn.cli.app import app, console
 
 @app.command("feature-maps")
 def feature_maps(
-    model: Annotated[
-        str,
-        typer.Argument(
-            help="a `reprlearn finetune` run folder or an image encoder (ckpt:RUN, timm:NAME, "
-            "torchvision:ARCH)"
-        ),
-    ],  # fmt: skip
+    model: o.ImageModel,
     image: Annotated[str, typer.Argument(help="an image file (PNG, JPEG, ...)")],
     out: Annotated[str, typer.Option("--out", "-o", help="PNG to write")] = "maps.png",
     layers: Annotated[
@@ -34,18 +28,12 @@ def feature_maps(
 ) -> None:
     """Draw what layers of MODEL output for IMAGE: one row per layer, its most active
     channels; a channel lights up where the image holds the pattern it detects."""
-    from PIL import Image, UnidentifiedImageError
-
-    from reprlearn.errors import DataError
+    from reprlearn.data.items import open_image_file
     from reprlearn.explain.feature_maps import save_feature_maps
     from reprlearn.explain.model import load_explainable
 
     net = load_explainable(model, random_weights=random_weights)
-    try:
-        pil = Image.open(image).convert("RGB")
-    except (FileNotFoundError, UnidentifiedImageError, IsADirectoryError) as e:
-        raise DataError(f"{image}: not a readable image file ({type(e).__name__}); pass a "
-                        "PNG or JPEG") from None  # fmt: skip
+    pil = open_image_file(image)
     x = net.encoder.collate([net.encoder.preprocess(pil)]).float()
     import numpy as np
 

@@ -13,13 +13,7 @@ from reprlearn.cli.app import app, console
 
 @app.command()
 def filters(
-    model: Annotated[
-        str,
-        typer.Argument(
-            help="a `reprlearn finetune` run folder or an image encoder (ckpt:RUN, timm:NAME, "
-            "torchvision:ARCH)"
-        ),
-    ],  # fmt: skip
+    model: o.ImageModel,
     out: Annotated[str, typer.Option("--out", "-o", help="PNG to write")] = "filters.png",
     layer: Annotated[
         str | None,

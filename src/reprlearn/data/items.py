@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -11,6 +12,25 @@ import numpy as np
 from PIL import Image
 
 HIGH_BIT_DEPTH_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def open_image_file(path: str | Path) -> Image.Image:
+    """A user-given image file (a query, a reference, one input) as a decoded RGB image.
+
+    Raises:
+        DataError: no such file, a folder, or not an image PIL can read (names the path
+            and the fix).
+    """
+    from PIL import UnidentifiedImageError
+
+    from reprlearn.errors import DataError
+
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except (FileNotFoundError, UnidentifiedImageError, IsADirectoryError) as e:
+        raise DataError(f"{path}: not a readable image file ({type(e).__name__}); pass a "
+                        "PNG or JPEG") from None  # fmt: skip
 
 
 @dataclass(frozen=True)

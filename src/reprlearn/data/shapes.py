@@ -148,6 +148,11 @@ def make_shapes(
     return ds
 
 
+def has_object_masks(ds: datasets.Dataset) -> bool:
+    """True when ``ds`` carries the ``shapes`` factor columns :func:`shape_masks` reads."""
+    return set(FACTORS) <= set(ds.column_names)
+
+
 def shape_masks(
     source: datasets.Dataset | dict[str, np.ndarray], size: int | None = None
 ) -> np.ndarray:

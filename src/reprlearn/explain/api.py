@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from reprlearn.data.items import decode_item
+from reprlearn.data.items import decode_item, open_image_file
+from reprlearn.data.shapes import has_object_masks
 from reprlearn.device import resolve_device
 from reprlearn.errors import DataError
 from reprlearn.evaluation.result import ResultMixin
@@ -110,7 +111,7 @@ def _encoder_targets(model: Explainable, ds, rows, x, y, reference, seed):
     with torch.no_grad():
         own = model.module(x).float().cpu().numpy()
     if reference is not None:
-        ref = Image.open(reference).convert("RGB")
+        ref = open_image_file(reference)
         with torch.no_grad():
             emb = model.module(_inputs(model, [ref])).float().cpu().numpy()[0]
         return similarity_targets([emb] * len(rows)), "similarity to the reference image"
@@ -181,7 +182,7 @@ def explain(
     net = load_explainable(model, random_weights=random_weights)
     net.module.to(resolve_device(device))
     ds = _load_source(source, source_options)
-    if inside_mask and not {"shape", "size", "x", "y"} <= set(ds.column_names):
+    if inside_mask and not has_object_masks(ds):
         raise DataError(
             f"--inside-mask needs object masks, which only the shapes dataset has "
             f"({source if isinstance(source, str) else 'this dataset'} has columns "

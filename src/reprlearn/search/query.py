@@ -174,9 +174,9 @@ def embed_query(store: EmbeddingStore, query: str) -> np.ndarray:
             )
         if not Path(query).is_file():
             raise QueryError(f"no such image file: {query}; check the path")
-        from PIL import Image
+        from reprlearn.data.items import open_image_file
 
-        item: Any = Image.open(query).convert("RGB")
+        item: Any = open_image_file(query)
     else:
         item = query
     state = store.path / "encoder" / "state.json"
