@@ -25,9 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from peak_memory import last_json, run_child
 
 SHARED = Path(
     os.environ.get(
@@ -36,16 +37,8 @@ SHARED = Path(
 )
 
 _CHILD = r"""
-import json, resource, sys, tempfile, threading, time
+import tempfile
 n, name, fit_all, parquet = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4]
-peak = {"anon": 0}
-def watch():
-    while True:
-        for line in open("/proc/self/status"):
-            if line.startswith("RssAnon:"):
-                peak["anon"] = max(peak["anon"], int(line.split()[1]))
-        time.sleep(0.02)
-threading.Thread(target=watch, daemon=True).start()
 import datasets
 datasets.disable_progress_bars()
 from reprlearn.data.images import load_image_parquet
@@ -59,23 +52,15 @@ start = time.perf_counter()
 with tempfile.TemporaryDirectory() as out:
     store = embed(ds, name, out + "/s", progress=False)
     fit = store.manifest.get("fit")
-seconds = time.perf_counter() - start
-time.sleep(0.05)
-print(json.dumps({"encoder": name, "n": n, "fit": "all rows" if fit_all else "bounded",
-                  "fit_items": (fit or {}).get("n_items"),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                  "peak_anon_mb": round(peak["anon"] / 1024), "seconds": round(seconds, 1)}))
+report(encoder=name, n=n, fit="all rows" if fit_all else "bounded",
+       fit_items=(fit or {}).get("n_items"), seconds=round(time.perf_counter() - start, 1))
 """
 
 
 def run(n: int, encoder: str, fit_all: bool, parquet: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n), encoder, "1" if fit_all else "0", str(parquet)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    out = run_child(_CHILD, n, encoder, "1" if fit_all else "0", parquet)
+    out.check_returncode()
+    return last_json(out)
 
 
 def main() -> None:

@@ -40,31 +40,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from peak_memory import last_json, run_child
+
 SHARD = 100_000
 CLASSES = 10
-
-_WATCH = r"""
-import json, resource, sys, threading, time
-peak = {"anon": 0}
-def watch():
-    while True:
-        for line in open("/proc/self/status"):
-            if line.startswith("RssAnon:"):
-                peak["anon"] = max(peak["anon"], int(line.split()[1]))
-        time.sleep(0.02)
-threading.Thread(target=watch, daemon=True).start()
-def report(**facts):
-    time.sleep(0.05)
-    facts["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    facts["peak_anon_mb"] = round(peak["anon"] / 1024)
-    print(json.dumps(facts))
-"""
 
 _CHILD = {
     "embed": r"""
@@ -164,14 +147,10 @@ def synthetic_texts(path: Path, n: int) -> Path:
 
 def run(op: str, *args: str) -> dict:
     child = _CHILD["index" if op.startswith("index") else "probe" if op == "probe" else op]
-    out = subprocess.run(
-        [sys.executable, "-c", _WATCH + child, *map(str, args)],
-        capture_output=True,
-        text=True,
-    )
+    out = run_child(child, *args)
     if out.returncode != 0:
         return {"op": op, "n": int(args[0]), "error": out.stderr.strip().splitlines()[-1]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return last_json(out)
 
 
 def main() -> None:
