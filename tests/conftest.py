@@ -28,3 +28,33 @@ def _quiet_datasets():
 
     datasets.disable_progress_bars()
     yield
+
+
+def _save_tiny_st(folder: Path, words) -> Path:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (folder / "bert").mkdir(parents=True)
+    (folder / "bert" / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = BertTokenizerFast(vocab_file=str(folder / "bert" / "vocab.txt"), model_max_length=32)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)  # fmt: skip
+    torch.manual_seed(0)
+    BertModel(config).eval().save_pretrained(folder / "bert")
+    tok.save_pretrained(folder / "bert")
+    SentenceTransformer(
+        modules=[Transformer(str(folder / "bert"), max_seq_length=32), Pooling(32, "mean")],
+        device="cpu",
+    ).save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.fixture(scope="session")
+def save_tiny_st():
+    """``save_tiny_st(folder, words) -> folder/st``: a tiny random sentence-transformers
+    model (2-layer 32-wide BERT + mean pooling, seed 0) whose WordPiece vocabulary is the
+    special tokens + ``words``, saved with ``SentenceTransformer.save``."""
+    return _save_tiny_st

@@ -67,27 +67,7 @@ def text_csv(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_st(tmp_path_factory):
-    """A tiny random sentence-transformers model (2-layer 32-wide BERT + mean pooling) whose
-    vocabulary covers :data:`TOPICS`, saved with ``SentenceTransformer.save``."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("st")
+def tiny_st(tmp_path_factory, save_tiny_st):
+    """A tiny random sentence-transformers model whose vocabulary covers :data:`TOPICS`."""
     words = Counter(w for ps in TOPICS.values() for p in ps for w in p.split())
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *map(str, range(10)), *words]
-    (folder / "bert").mkdir()
-    (folder / "bert" / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tok = BertTokenizerFast(vocab_file=str(folder / "bert" / "vocab.txt"), model_max_length=32)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)  # fmt: skip
-    torch.manual_seed(0)
-    BertModel(config).eval().save_pretrained(folder / "bert")
-    tok.save_pretrained(folder / "bert")
-    model = SentenceTransformer(
-        modules=[Transformer(str(folder / "bert"), max_seq_length=32), Pooling(32, "mean")],
-        device="cpu",
-    )
-    model.save(str(folder / "st"))
-    return folder / "st"
+    return save_tiny_st(tmp_path_factory.mktemp("st"), [*map(str, range(10)), *words])

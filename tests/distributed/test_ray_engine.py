@@ -214,34 +214,17 @@ def test_ray_engine_resumes_after_the_driver_is_killed(ray_cluster, digits, loca
 
 
 @pytest.fixture(scope="module")
-def tiny_st_texts(tmp_path_factory):
+def tiny_st_texts(tmp_path_factory, save_tiny_st):
     """A tiny random sentence-transformers model (2-layer 32-wide BERT, mean pooling) saved
     to a folder, and 300 short texts over its vocabulary, as a ``datasets.Dataset``."""
     import datasets
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    folder = tmp_path_factory.mktemp("st")
     words = [f"w{i}" for i in range(50)]
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
-    (folder / "bert").mkdir()
-    (folder / "bert" / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tok = BertTokenizerFast(vocab_file=str(folder / "bert" / "vocab.txt"), model_max_length=32)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)  # fmt: skip
-    torch.manual_seed(0)
-    BertModel(config).eval().save_pretrained(folder / "bert")
-    tok.save_pretrained(folder / "bert")
-    SentenceTransformer(
-        modules=[Transformer(str(folder / "bert"), max_seq_length=32), Pooling(32, "mean")],
-        device="cpu",
-    ).save(str(folder / "st"))
+    folder = save_tiny_st(tmp_path_factory.mktemp("st"), words)
     rng = np.random.default_rng(0)
     texts = [" ".join(rng.choice(words, size=rng.integers(1, 20))) for _ in range(300)]
     texts[150] = ""  # a bad item: skipped and listed by both engines
-    return f"st:{folder / 'st'}", datasets.Dataset.from_dict({"text": texts})
+    return f"st:{folder}", datasets.Dataset.from_dict({"text": texts})
 
 
 @pytest.mark.slow
