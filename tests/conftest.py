@@ -58,3 +58,26 @@ def save_tiny_st():
     model (2-layer 32-wide BERT + mean pooling, seed 0) whose WordPiece vocabulary is the
     special tokens + ``words``, saved with ``SentenceTransformer.save``."""
     return _save_tiny_st
+
+
+def _run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
+    """Run the console script's ``main`` in-process: (exit code, stdout, stderr)."""
+    import sys
+
+    from reprlearn.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["reprlearn", *argv])
+    monkeypatch.delenv("REPRLEARN_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as e:
+        main()
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return int(e.value.code or 0), out, err
+
+
+@pytest.fixture
+def run_main():
+    """``run_main(argv, capsys, monkeypatch) -> (exit code, stdout, stderr)``: the
+    ``reprlearn`` console script run in-process, as a user's shell would (exit codes, the
+    one-line errors of :mod:`reprlearn.cli`)."""
+    return _run_main

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 
 import pandas as pd
 import pytest
-
-from reprlearn.cli import main
 
 ROWS = [
     ("a wonderful , clever and moving film", "pos"),
@@ -20,16 +17,6 @@ ROWS = [
     ("Dreadful", "neg"),
     ("a dull , tedious and silly story", "neg"),
 ]
-
-
-def run_main(argv, capsys, monkeypatch) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["reprlearn", *argv])
-    monkeypatch.delenv("REPRLEARN_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as e:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -42,7 +29,7 @@ def reviews(tmp_path):
     return path
 
 
-def test_augment_text_csv_with_originals(reviews, tmp_path, capsys, monkeypatch):
+def test_augment_text_csv_with_originals(run_main, reviews, tmp_path, capsys, monkeypatch):
     out = tmp_path / "eda.csv"
     code, stdout, err = run_main(
         ["augment-text", str(reviews), "--text-column", "review", "--label-column", "category",
@@ -62,7 +49,7 @@ def test_augment_text_csv_with_originals(reviews, tmp_path, capsys, monkeypatch)
     assert "empty" in stdout and "one word" in stdout and "wrote" in stdout
 
 
-def test_only_new_parquet_and_seeded(reviews, tmp_path, capsys, monkeypatch):
+def test_only_new_parquet_and_seeded(run_main, reviews, tmp_path, capsys, monkeypatch):
     args = ["augment-text", str(reviews), "--text-column", "review", "--label-column",
             "category", "--ops", "rs", "--n", "2", "--only-new", "--json"]  # fmt: skip
     code, stdout, err = run_main([*args, "--out", str(tmp_path / "a.parquet")], capsys,
@@ -89,7 +76,9 @@ def test_only_new_parquet_and_seeded(reviews, tmp_path, capsys, monkeypatch):
         (["--out", "x.txt"], ".csv or .parquet"),
     ],
 )
-def test_bad_input_is_one_clear_line(reviews, tmp_path, capsys, monkeypatch, extra, message):
+def test_bad_input_is_one_clear_line(
+    run_main, reviews, tmp_path, capsys, monkeypatch, extra, message
+):
     args = ["augment-text", str(reviews), "--label-column", "category", "--out",
             str(tmp_path / "o.csv")]  # fmt: skip
     if "--text-column" not in extra:
@@ -99,13 +88,13 @@ def test_bad_input_is_one_clear_line(reviews, tmp_path, capsys, monkeypatch, ext
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_images_in_a_text_command(tmp_path, capsys, monkeypatch):
+def test_images_in_a_text_command(run_main, tmp_path, capsys, monkeypatch):
     code, _, err = run_main(["augment-text", "digits", "--out", str(tmp_path / "o.csv")],
                             capsys, monkeypatch)  # fmt: skip
     assert code == 2 and "images" in err and "reprlearn augment" in err
 
 
-def test_finetune_augment_text_joins_train_only(tmp_path, capsys, monkeypatch):
+def test_finetune_augment_text_joins_train_only(run_main, tmp_path, capsys, monkeypatch):
     pos = ["a wonderful clever film", "a charming funny movie", "a delightful moving story"]
     neg = ["a dull boring film", "a tedious silly movie", "a bland lifeless story"]
     src = tmp_path / "train.csv"

@@ -12,23 +12,9 @@ import sys
 import time
 
 import numpy as np
-import pytest
-
-from reprlearn.cli import main
 
 
-def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
-    """Run the console script's ``main`` in-process: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["reprlearn", *argv])
-    monkeypatch.delenv("REPRLEARN_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as e:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
-
-
-def test_emoji_codes_in_names_are_printed_as_given(tmp_path, capsys, monkeypatch):
+def test_emoji_codes_in_names_are_printed_as_given(run_main, tmp_path, capsys, monkeypatch):
     # before: "pca:abc: the dimension ..." printed as "pca🔤 the dimension ..."
     code, _, err = run_main(["embed", "digits", "-e", "pca:abc", "-o", str(tmp_path / "s")],
                             capsys, monkeypatch)  # fmt: skip
@@ -37,7 +23,7 @@ def test_emoji_codes_in_names_are_printed_as_given(tmp_path, capsys, monkeypatch
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_a_long_error_stays_on_one_line(tmp_path, capsys, monkeypatch):
+def test_a_long_error_stays_on_one_line(run_main, tmp_path, capsys, monkeypatch):
     # before: the console wrapped error messages at 80 columns when piped
     name = "pca:" + "x" * 300
     code, _, err = run_main(["embed", "digits", "-e", name, "-o", str(tmp_path / "s")],
@@ -45,7 +31,7 @@ def test_a_long_error_stays_on_one_line(tmp_path, capsys, monkeypatch):
     assert code == 2 and name in err and len(err.strip().splitlines()) == 1
 
 
-def test_markup_in_labels_and_paths_is_printed_as_given(tmp_path, capsys, monkeypatch):
+def test_markup_in_labels_and_paths_is_printed_as_given(run_main, tmp_path, capsys, monkeypatch):
     from reprlearn.store import StoreWriter
 
     # labels that look like rich markup: "[/x]" used to crash, "[bold]" vanished
@@ -68,7 +54,7 @@ def test_markup_in_labels_and_paths_is_printed_as_given(tmp_path, capsys, monkey
     assert "out[/y]" in stdout
 
 
-def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, capsys, monkeypatch):
+def test_ctrl_c_prints_one_line_and_exits_130(run_main, tmp_path, capsys, monkeypatch):
     inspect_module = importlib.import_module("reprlearn.analysis.inspect")
 
     def interrupted(*args, **kwargs):

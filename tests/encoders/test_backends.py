@@ -79,32 +79,17 @@ def test_int8_needs_a_quality_checked_quantised_backend(tiny_st, mr_sentences):
         encode_items(f"st:{tiny_st}", mr_sentences[:2], precision="int8")
 
 
-def _run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
-    """The console script's ``main`` in-process: (exit code, stdout + stderr)."""
-    import sys
-
-    from reprlearn.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["reprlearn", *argv])
-    monkeypatch.delenv("REPRLEARN_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as e:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out + err
-
-
 def test_cli_backend_torch_recorded_and_onnx_one_line_error(
-    tiny_st, mr_sentences, tmp_path, capsys, monkeypatch
+    tiny_st, mr_sentences, tmp_path, capsys, monkeypatch, run_main
 ):
     src = tmp_path / "texts.txt"
     src.write_text("\n".join(mr_sentences[:12]) + "\n")
     out = tmp_path / "store"
     argv = ["embed", str(src), "-e", f"st:{tiny_st}", "-o", str(out), "--json"]
-    code, text = _run_main(
+    code, out_text, err = run_main(
         [*argv, "--backend", "torch", "--precision", "fp32"], capsys, monkeypatch
     )
-    assert code == 0, text
+    assert code == 0, out_text + err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["encoder"]["backend"] == "torch"
     assert manifest["encoder"]["backend_choice"] == "torch: asked for"
@@ -112,8 +97,9 @@ def test_cli_backend_torch_recorded_and_onnx_one_line_error(
     if HAS_OPTIMUM:
         return
     argv[5] = str(tmp_path / "o2")
-    code, text = _run_main([*argv, "--backend", "onnx"], capsys, monkeypatch)
+    code, out_text, err = run_main([*argv, "--backend", "onnx"], capsys, monkeypatch)
     assert code == 2
+    text = out_text + err
     assert "optimum" in text and "Traceback" not in text
 
 
