@@ -53,22 +53,36 @@ MAX_BATCH_ITEMS = 1024  # cap for very short texts (a batch of 1-token items)
 # cost (hundreds of small ops, each a thread barrier) that outweighs padding there.
 MAX_PADDING_TOKENS: int | None = None
 ATTENTION_CELLS = 2**24  # items x tokens^2 per batch: bounds the attention scores' memory
+# Per device type: (padded tokens per batch, items per batch at most, attention cells at
+# most). A GPU needs far larger batches than 2 CPU cores to keep its SMs busy; its
+# values are set from benchmarks/embed_text.py --device cuda --budgets (see there).
+BUDGETS: dict[str, tuple[int, int, int]] = {
+    "cpu": (TOKEN_BUDGET, MAX_BATCH_ITEMS, ATTENTION_CELLS),
+    "cuda": (65536, 4096, 2**26),
+}
 
 
-def token_budget(lengths: np.ndarray) -> int:
+def token_budget(lengths: np.ndarray, device_type: str = "cpu") -> int:
     """Padded tokens per batch for texts of token counts ``lengths`` (``(n,)`` ints).
 
-    :data:`TOKEN_BUDGET` (16,384 tokens: short texts run in batches of up to
-    :data:`MAX_BATCH_ITEMS`, long ones in fewer items), lowered for long texts so a batch's
-    attention scores (items x tokens^2 per head) stay under :data:`ATTENTION_CELLS`
-    (judged at the 95th percentile length), and never below the longest text (one item
-    per batch at worst).
+    The device type's budget in :data:`BUDGETS` (CPU: 16,384 tokens, so short texts run
+    in batches of up to 1,024 items and long ones in fewer; CUDA: 65,536 tokens, up to
+    4,096 items), lowered for long texts so a batch's attention scores (items x tokens^2
+    per head) stay under the device's attention cells (judged at the 95th percentile
+    length), and never below the longest text (one item per batch at worst). Device
+    types without an entry (``mps``) use the CPU values.
     """
+    budget, _, cells = BUDGETS.get(device_type, BUDGETS["cpu"])
     if len(lengths) == 0:
-        return TOKEN_BUDGET
+        return budget
     lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
     typical = int(np.percentile(lengths, 95))
-    return int(max(int(lengths.max()), min(TOKEN_BUDGET, ATTENTION_CELLS // typical)))
+    return int(max(int(lengths.max()), min(budget, cells // typical)))
+
+
+def max_batch_items(device_type: str = "cpu") -> int:
+    """Items per token-budget batch at most on ``device_type`` (:data:`BUDGETS`)."""
+    return BUDGETS.get(device_type, BUDGETS["cpu"])[1]
 
 
 def token_batches(
@@ -248,9 +262,10 @@ def _batches(encoder: Encoder, raw: Sequence[Any], run: Run) -> list[list[int]]:
         lengths = _text_lengths(encoder, raw)
         # a budget in tokens needs token counts (st:, hf:); others: batch_size items
         if run.token_budget is not None and hasattr(encoder, "lengths"):
+            kind = getattr(getattr(encoder, "device", None), "type", "cpu")
             budget = run.token_budget
-            budget = token_budget(lengths) if budget == "auto" else int(budget)
-            return token_batches(lengths, budget)
+            budget = token_budget(lengths, kind) if budget == "auto" else int(budget)
+            return token_batches(lengths, budget, max_batch_items(kind))
         order = np.argsort(-lengths, kind="stable")
     size = run.batch_size
     return [order[s : s + size].tolist() for s in range(0, len(raw), size)]

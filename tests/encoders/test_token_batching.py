@@ -82,6 +82,18 @@ def test_token_budget_from_the_length_distribution():
     assert token_budget(np.array([10**6])) == 10**6  # never below the longest text
 
 
+def test_token_budget_per_device_type():
+    """A GPU gets larger batches than the CPU; device types without values use the CPU's."""
+    from reprlearn.batching import BUDGETS, max_batch_items
+
+    short = np.full(100, 13)
+    assert token_budget(short, "cuda") == BUDGETS["cuda"][0] > token_budget(short, "cpu")
+    assert max_batch_items("cuda") > max_batch_items("cpu") == MAX_BATCH_ITEMS
+    assert token_budget(short, "mps") == token_budget(short, "cpu")
+    long = np.full(100, 4096)  # the attention bound still applies on a GPU
+    assert 4096 <= token_budget(long, "cuda") < BUDGETS["cuda"][0]
+
+
 def test_default_text_batches_follow_tokens_not_items(tiny_st, shared_data):
     """Regression: texts were cut into fixed batches of 256 items whatever their length;
     short TREC questions now run in larger batches, long MR snippets in smaller ones."""
