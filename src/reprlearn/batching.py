@@ -297,6 +297,8 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
         collate_fn=_Collate(enc.collate if neural else None),
         num_workers=run.num_workers,
         persistent_workers=False,
+        # page-locked batches: the copy to the GPU overlaps (enc.move is non-blocking)
+        pin_memory=neural and getattr(enc, "device", torch.device("cpu")).type == "cuda",
     )
     out_ids: list[int] = []
     out_vecs: list[np.ndarray] = []

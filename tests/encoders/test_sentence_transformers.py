@@ -111,3 +111,17 @@ def test_sort_lengths_are_token_counts_capped(tiny_st, mr_sentences):
     assert n[1] == 8
     assert n[0] == enc.collate(["short"])["input_ids"].shape[1]
     assert n[2:] == [enc.collate([s])["input_ids"].shape[1] for s in mr_sentences[:5]]
+
+
+def test_a_tokenized_batch_moves_to_the_model_device(tiny_st):
+    """Regression: the tokenizer's batch is a ``BatchEncoding`` (a ``UserDict``, not a
+    ``dict``), so ``move`` left it on the CPU and ``embed --device cuda`` of any text model
+    failed ("index is on cpu, different from other tensors on cuda:0")."""
+    enc = load_encoder(f"st:{tiny_st}")
+    batch = enc.collate(["a short text", "another"])
+    assert not isinstance(batch, dict)  # the case that was missed
+    enc.device = torch.device("meta")  # any device other than the CPU the batch is on
+    moved = enc.move(batch)
+    tensors = [v for v in moved.values() if isinstance(v, torch.Tensor)]
+    assert tensors and all(v.device.type == "meta" for v in tensors)
+    assert enc.move([batch["input_ids"]])[0].device.type == "meta"

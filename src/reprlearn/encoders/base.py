@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -179,12 +179,16 @@ class TorchEncoder(Encoder):
         return self
 
     def move(self, batch: Any) -> Any:
-        """Move a collated batch to the model's device (floats cast to its dtype)."""
+        """Move a collated batch to the model's device (floats cast to its dtype): a
+        tensor, or any mapping (a tokenizer's ``BatchEncoding`` is a ``UserDict``, not a
+        ``dict``), list or tuple of them."""
         if isinstance(batch, torch.Tensor):
             batch = batch.to(self.device, non_blocking=True)
             return batch.to(self.dtype) if batch.is_floating_point() else batch
-        if isinstance(batch, dict):
+        if isinstance(batch, Mapping):
             return {k: self.move(v) for k, v in batch.items()}
+        if type(batch) in (list, tuple):
+            return type(batch)(self.move(v) for v in batch)
         return batch
 
     @torch.inference_mode()
