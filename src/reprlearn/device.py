@@ -98,6 +98,12 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         ValueError: an unknown precision name.
     """
     if precision != "auto":
+        if precision == "int8":
+            raise ValueError(
+                "--precision int8 runs st: models quantised for the onnx/openvino backends "
+                "(reprlearn.encoders.backends; local engine), not torch weights; use "
+                "--precision auto, fp32, bf16 or fp16 here"
+            )
         if precision not in PRECISIONS:
             raise ValueError(
                 f"unknown precision {precision!r}; choose auto, {', '.join(PRECISIONS)}"

@@ -11,7 +11,7 @@ ends with the same rows as an uninterrupted one, and a damaged store is repaired
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.distributed.ray_engine import RayOptions, write_shards_ray
 from reprlearn.distributed.ray_engine import prepare_encoder as ray_prepare_encoder
-from reprlearn.encoders.backends import choose_backend
+from reprlearn.encoders.backends import BackendUnavailableError, choose_backend
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.encoders.fingerprint import fitted_state_fingerprint, weights_fingerprint
 from reprlearn.encoders.registry import load_encoder
@@ -46,16 +46,41 @@ _default_batch_size, _default_workers = default_batch_size, default_workers
 
 
 def _prepare_encoder(
-    encoder: Encoder | str, device: str, precision: str, backend: str = "auto"
+    encoder: Encoder | str,
+    device: str,
+    precision: str,
+    backend: str = "auto",
+    sample_texts: Callable[[], list[str]] | None = None,
 ) -> tuple[Encoder, str, str]:
     enc = load_encoder(encoder) if isinstance(encoder, str) else encoder
     dev = resolve_device(device)  # a bad --device is an error for every encoder
-    choose_backend(enc, backend, precision)
+    _, runs = choose_backend(enc, backend, precision, sample_texts)
+    if runs is not None:  # onnx/openvino: their exported fp32 or int8 model, on the CPU
+        if device not in ("auto", "cpu"):
+            raise BackendUnavailableError(
+                f"--backend {enc.backend} runs on the CPU, not --device {device}: use "
+                "--device cpu (or auto), or --backend torch on the GPU"
+            )
+        enc.to("cpu")
+        return enc, "cpu", runs
     if not isinstance(enc, TorchEncoder):
         return enc, "cpu", "fp32"
     prec = resolve_precision(precision, dev)
     enc.to(dev, PRECISIONS[prec])
     return enc, str(dev), prec
+
+
+CHECK_SAMPLE = 300  # texts that calibrate (OpenVINO) and check --precision int8
+
+
+def check_texts(dataset: datasets.Dataset, n: int = CHECK_SAMPLE) -> list[str]:
+    """Up to ``n`` non-empty texts spread evenly over ``dataset``'s ``text`` column (the
+    sample ``--precision int8`` is calibrated and quality-checked on); [] without one."""
+    if "text" not in dataset.column_names:
+        return []
+    step = max(1, dataset.num_rows // n)
+    rows = dataset.select(range(0, dataset.num_rows, step)[:n])["text"]
+    return [t for t in rows if isinstance(t, str) and t.strip()]
 
 
 def _check_column(ds: datasets.Dataset, enc: Encoder) -> str:
@@ -140,8 +165,12 @@ def embed(
             128 for images, 4096 for classical encoders).
         device: ``auto`` (cuda > mps > cpu) or a torch device string.
         precision: ``auto`` (bf16 on CUDA and AMX/AVX512-BF16 CPUs, else fp32),
-            ``fp32``, ``bf16``, ``fp16``: the dtype of a neural encoder's weights. Outputs
-            are always float32.
+            ``fp32``, ``bf16``, ``fp16``: the dtype of a neural encoder's weights; ``int8``:
+            an ``st:`` model quantised for the onnx/openvino backend, used only when it
+            measures mean cosine >= 0.99 and pair-similarity Spearman >= 99.5 to fp32 on
+            up to 128 of the dataset's texts (:mod:`reprlearn.encoders.int8_quality`; the
+            measurement is in the manifest's ``encoder.backend_run``). onnx/openvino run
+            fp32 under ``auto``. Outputs are always float32.
         normalize: L2-normalise the vectors.
         num_workers: DataLoader workers decoding images, >= 0 (default: half the cores).
         shard_size: rows per Parquet shard (the unit of resumption), >= 1.
@@ -189,7 +218,9 @@ def embed(
     if engine == "ray":
         enc, dev, prec = ray_prepare_encoder(encoder, device, precision, ray)
     else:
-        enc, dev, prec = _prepare_encoder(encoder, device, precision, backend)
+        enc, dev, prec = _prepare_encoder(
+            encoder, device, precision, backend, lambda: check_texts(dataset)
+        )
     column = _check_column(dataset, enc)
     raw_ds = dataset
     if column == "image":
@@ -333,7 +364,8 @@ def encode_items(
     :class:`DataError` naming their position, as does a ``batch_size`` below 1.
     """
     check_settings(batch_size, 1, 0, "raise")
-    enc, _, _ = _prepare_encoder(encoder, device, precision, backend)
+    texts = lambda: [x for x in items if isinstance(x, str)][:CHECK_SAMPLE]  # noqa: E731
+    enc, _, _ = _prepare_encoder(encoder, device, precision, backend, texts)
     run = Run(
         enc,
         batch_size or default_batch_size(enc),

@@ -72,11 +72,52 @@ def test_unknown_backend_and_non_st_encoder_are_refused(digit_images):
     assert encode_items("pixels", digit_images, backend="torch").shape == (len(digit_images), 64)
 
 
-def test_int8_needs_a_quality_checked_quantised_backend(tiny_st, mr_sentences):
+@pytest.mark.skipif(HAS_OPTIMUM, reason="optimum is installed: int8 can run")
+def test_int8_without_onnx_or_openvino_is_a_clear_error(tiny_st, mr_sentences):
     from reprlearn.embed import encode_items
 
-    with pytest.raises(BackendUnavailableError, match="mean cosine to fp32 >= 0.99"):
+    with pytest.raises(BackendUnavailableError, match=r"mean cosine to fp32 >= 0.99.*onnx: "):
         encode_items(f"st:{tiny_st}", mr_sentences[:2], precision="int8")
+
+
+def test_int8_and_torch_dtypes_go_to_the_backends_that_run_them(monkeypatch, digit_images):
+    from reprlearn.embed import encode_items
+    from reprlearn.encoders import backends
+
+    monkeypatch.setattr(backends, "backend_problem", lambda b: None if b != "openvino" else "no")
+    with pytest.raises(BackendUnavailableError, match="int8 runs on --backend onnx or openvino"):
+        resolve_backend("torch", "int8")
+    with pytest.raises(BackendUnavailableError, match="runs fp32 or int8 models, not --prec"):
+        resolve_backend("onnx", "bf16")
+    assert resolve_backend("auto", "int8") == (
+        "onnx",
+        "auto picked onnx, the int8 backend measured here (openvino: not installed)",
+    )
+    assert resolve_backend("auto", "fp32")[0] == "torch"
+    with pytest.raises(BackendUnavailableError, match="'pixels' runs in torch"):
+        encode_items("pixels", digit_images, precision="int8")
+
+
+def test_optimum_that_does_not_import_is_named(monkeypatch):
+    """optimum-onnx installed beside transformers 5 imports with an ImportError: the
+    backend is reported unavailable with that error and the install line, not a crash."""
+    import importlib
+
+    from reprlearn.encoders import backends
+
+    def broken(name, *a, **k):
+        raise ImportError("cannot import name 'get_parameter_dtype'")
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    monkeypatch.setattr(importlib, "import_module", broken)
+    backends.backend_problem.cache_clear()
+    try:
+        problem = backends.backend_problem("onnx")
+    finally:
+        monkeypatch.undo()
+        backends.backend_problem.cache_clear()
+    assert "does not import with transformers" in problem
+    assert "get_parameter_dtype" in problem and 'pip install "reprlearn[onnx]"' in problem
 
 
 def test_cli_backend_torch_recorded_and_onnx_one_line_error(
@@ -103,12 +144,20 @@ def test_cli_backend_torch_recorded_and_onnx_one_line_error(
     assert "optimum" in text and "Traceback" not in text
 
 
-@pytest.mark.skipif(not HAS_OPTIMUM, reason="optimum (sentence-transformers' export) not installed")
-def test_onnx_backend_matches_torch(tiny_st, mr_sentences, cosine_rows):
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_exported_backend_matches_torch(backend, tiny_st, mr_sentences, cosine_rows, tmp_path,
+                                        monkeypatch):  # fmt: skip
+    """In an environment with ``reprlearn[onnx]`` / ``reprlearn[openvino]``: the exported
+    fp32 model gives torch's vectors, and the export is cached (a second load reads it)."""
+    if problem := backend_problem(backend):
+        pytest.skip(problem)
     from reprlearn.embed import encode_items
 
-    ours = encode_items(f"st:{tiny_st}", mr_sentences, backend="onnx")
+    monkeypatch.setenv("REPRLEARN_CACHE", str(tmp_path / "cache"))
+    ours = encode_items(f"st:{tiny_st}", mr_sentences, backend=backend)
     ref = encode_items(f"st:{tiny_st}", mr_sentences, backend="torch", precision="fp32")
     assert cosine_rows(ours, ref).min() >= 0.999
-    assert load_encoder(f"st:{tiny_st}", backend="onnx").describe()["backend"] == "onnx"
     assert np.isfinite(ours).all()
+    facts = load_encoder(f"st:{tiny_st}", backend=backend).describe()
+    assert facts["backend"] == backend and facts["backend_run"]["precision"] == "fp32"
+    assert len(list((tmp_path / "cache" / "exported").iterdir())) == 1  # exported once

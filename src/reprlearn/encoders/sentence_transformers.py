@@ -11,9 +11,11 @@ match ``encode()``; :func:`reprlearn.embed` adds token-budget batches of length-
 texts, tokenisation in a producer thread and bf16 weights.
 
 Backends (:mod:`reprlearn.encoders.backends`): ``torch`` (default), or
-sentence-transformers' own ``backend="onnx"|"openvino"`` (exported through optimum) when
-optimum is installed; :meth:`SentenceTransformerEncoder.use_backend` switches, and
-``describe()`` records the backend and why it was chosen.
+sentence-transformers' own ``backend="onnx"|"openvino"`` (exported through optimum, cached
+by :mod:`reprlearn.encoders.export_cache`) when optimum is installed, in fp32 or int8
+(quality-checked against fp32, :mod:`reprlearn.encoders.int8_quality`);
+:meth:`SentenceTransformerEncoder.use_backend` switches, and ``describe()`` records the
+backend, its precision, why it was chosen and the int8 check.
 
 Weights: the model's own, or :class:`WeightsUnavailableError` saying how to get them;
 ``random_weights=True`` keeps the model's tokenizer, pooling and architecture and
@@ -70,6 +72,7 @@ class SentenceTransformerEncoder(TorchEncoder):
     ) -> None:
         self.name_or_path, self.random_weights_asked = name_or_path, random_weights
         self.backend, self.backend_choice = "torch", "torch: the default"
+        self.backend_facts: dict[str, Any] = {}
         self._load(name_or_path, "torch")
         if random_weights:
             _reinitialise(self.model)
@@ -99,28 +102,78 @@ class SentenceTransformerEncoder(TorchEncoder):
                 "(which still needs the folder's config and tokenizer)"
             ) from e
 
-    def use_backend(self, backend: str, why: str) -> SentenceTransformerEncoder:
-        """Run on ``backend`` (``torch``, ``onnx``, ``openvino``); ``why`` is recorded in
-        the manifest (``encoder.backend_choice``). Returns ``self``.
+    def use_backend(
+        self,
+        backend: str,
+        why: str,
+        *,
+        precision: str = "fp32",
+        check_texts: list[str] | None = None,
+    ) -> SentenceTransformerEncoder:
+        """Run on ``backend`` (``torch``, ``onnx``, ``openvino``) at ``precision`` (``fp32``
+        or ``int8``; onnx/openvino only); ``why`` is recorded in the manifest
+        (``encoder.backend_choice``). int8 is measured against this model in fp32 PyTorch on
+        ``check_texts`` (the first 128; OpenVINO also calibrates on the first 300) and kept
+        only when it passes :func:`reprlearn.encoders.int8_quality.check_int8`. Returns
+        ``self``.
 
         Raises:
             BackendUnavailableError: the backend is not installed (names what is missing),
-                or asked for with random weights (the export reads the saved weights).
+                asked for with random weights (the export reads the saved weights), or int8
+                without texts to check it on.
+            Int8QualityError: the int8 model measured too far from fp32.
         """
         from reprlearn.encoders.backends import BackendUnavailableError, check_backend
 
         check_backend(backend)
-        if backend != self.backend:
-            if self.random_weights_asked:
-                raise BackendUnavailableError(
-                    f"--backend {backend} exports the saved weights, not random ones; use "
-                    "--backend torch with --random-weights"
-                )
+        if backend != "torch" and self.random_weights_asked:
+            raise BackendUnavailableError(
+                f"--backend {backend} exports the saved weights, not random ones; use "
+                "--backend torch with --random-weights"
+            )
+        if precision == "int8" and not check_texts:
+            raise BackendUnavailableError(
+                "--precision int8 is checked against fp32 on the texts being embedded, and "
+                "none were given"
+            )
+        if (backend, precision) != (self.backend, self.backend_facts.get("precision", "fp32")):
             max_seq_length = self.model.max_seq_length
-            self._load(self.name_or_path, backend)
+            reference = self._fp32_reference(check_texts) if precision == "int8" else None
+            if backend == "torch":
+                self._load(self.name_or_path, "torch")
+                self.backend_facts = {}
+            else:
+                self._load_exported(backend, precision, check_texts)
             self.model.max_seq_length = max_seq_length
+            if reference is not None:
+                self._check_int8(reference, check_texts, backend)
         self.backend, self.backend_choice = backend, why
         return self
+
+    def _fp32_reference(self, texts: list[str]) -> Any:
+        """fp32 PyTorch embeddings of the first 128 ``texts`` (the int8 check's reference)."""
+        from reprlearn.encoders.int8_quality import CHECK_TEXTS
+
+        if self.backend != "torch":
+            self._load(self.name_or_path, "torch")
+        self.model.to(torch.float32)
+        return self.model.encode(texts[:CHECK_TEXTS], batch_size=32, convert_to_numpy=True)
+
+    def _load_exported(self, backend: str, precision: str, texts: list[str] | None) -> None:
+        from reprlearn.encoders.export_cache import exported_model
+
+        try:
+            self.model, facts = exported_model(self.name_or_path, backend, precision, texts)
+        except pickle.UnpicklingError as e:
+            raise unsafe_pickle_error(f"st:{self.name_or_path}", e, self.name_or_path) from None
+        self.backend_facts = {"precision": precision, **facts}
+
+    def _check_int8(self, reference: Any, texts: list[str], backend: str) -> None:
+        from reprlearn.encoders.int8_quality import CHECK_TEXTS, check_int8
+
+        int8 = self.model.encode(texts[:CHECK_TEXTS], batch_size=32, convert_to_numpy=True)
+        quality = check_int8(int8, reference, f"{self.name} on {backend}")
+        self.backend_facts["int8_check"] = quality.to_dict()
 
     def to(self, device: torch.device | str, dtype: torch.dtype = torch.float32):
         """Torch backend: weights to ``device`` in ``dtype``. ONNX/OpenVINO models keep
@@ -160,6 +213,7 @@ class SentenceTransformerEncoder(TorchEncoder):
             "max_seq_length": self.model.max_seq_length,
             "backend": self.backend,
             "backend_choice": self.backend_choice,
+            **({"backend_run": self.backend_facts} if self.backend_facts else {}),
         }
 
 
