@@ -15,7 +15,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader
 from reprlearn.data.items import BadItem, decode_item, failure_reason
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.errors import DataError
+from reprlearn.thread_tuner import ThreadTuner, batch_work, thread_candidates
 
 
 @dataclass(frozen=True)
@@ -257,18 +258,25 @@ def _batches(encoder: Encoder, raw: Sequence[Any], run: Run) -> list[list[int]]:
     """Index batches. Texts: sorted by length (longest first) so batches pad little, cut
     by the run's token budget when the encoder counts tokens (``lengths``), else by
     ``batch_size`` items."""
-    order = np.arange(len(raw))
     if _is_text(encoder):
-        lengths = _text_lengths(encoder, raw)
-        # a budget in tokens needs token counts (st:, hf:); others: batch_size items
-        if run.token_budget is not None and hasattr(encoder, "lengths"):
-            kind = getattr(getattr(encoder, "device", None), "type", "cpu")
-            budget = run.token_budget
-            budget = token_budget(lengths, kind) if budget == "auto" else int(budget)
-            return token_batches(lengths, budget, max_batch_items(kind))
-        order = np.argsort(-lengths, kind="stable")
+        return _length_batches(encoder, _text_lengths(encoder, raw), run)
     size = run.batch_size
-    return [order[s : s + size].tolist() for s in range(0, len(raw), size)]
+    return [list(range(s, min(s + size, len(raw)))) for s in range(0, len(raw), size)]
+
+
+def _length_batches(encoder: Encoder, lengths: np.ndarray, run: Run) -> list[list[int]]:
+    """Index batches of texts of token counts ``lengths``: by the run's token budget on the
+    encoder's device type when the encoder counts tokens, else ``batch_size`` items of
+    length-sorted texts."""
+    # a budget in tokens needs token counts (st:, hf:); others: batch_size items
+    if run.token_budget is not None and hasattr(encoder, "lengths"):
+        kind = getattr(getattr(encoder, "device", None), "type", "cpu")
+        budget = run.token_budget
+        budget = token_budget(lengths, kind) if budget == "auto" else int(budget)
+        return token_batches(lengths, budget, max_batch_items(kind))
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    size = run.batch_size
+    return [order[s : s + size].tolist() for s in range(0, len(order), size)]
 
 
 def _text_lengths(encoder: TorchEncoder, raw: Sequence[Any]) -> np.ndarray:
@@ -284,6 +292,8 @@ def _text_lengths(encoder: TorchEncoder, raw: Sequence[Any]) -> np.ndarray:
 def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable[[int], None]):
     """Embed ``raw`` items; returns (kept ids in input order, float32 (n, dim), skipped)."""
     enc = run.encoder
+    if _is_text(enc) and hasattr(enc, "lengths"):
+        return _finish(*_encode_tokenized(raw, ids, run, advance), run)
     neural = isinstance(enc, TorchEncoder)
     modality = enc.modality
 
@@ -324,10 +334,107 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
                 out_ids += good_ids
                 out_vecs.append(np.asarray(vecs, dtype=np.float32))
             advance(len(good_ids) + len(bad))
-    dim = enc.dim
-    X = np.concatenate(out_vecs) if out_vecs else np.zeros((0, dim), np.float32)
+    return _finish(out_ids, out_vecs, skipped, run)
+
+
+def _finish(out_ids: list[int], out_vecs: list[np.ndarray], skipped: list, run: Run):
+    """(kept ids in input order, float32 ``(n, dim)`` normalised when asked, skipped)."""
+    X = np.concatenate(out_vecs) if out_vecs else np.zeros((0, run.encoder.dim), np.float32)
     order = np.argsort(np.asarray(out_ids, dtype=np.int64), kind="stable")
     X = X[order]
     if run.normalize and len(X):
         X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
     return np.asarray(out_ids, dtype=np.int64)[order], X.astype(np.float32), skipped
+
+
+def _valid_texts(raw: Sequence[Any], ids: np.ndarray, run: Run):
+    """(positions of good texts, their preprocessed texts, skipped rows): a bad item raises
+    (naming its row) or is listed, as the run's ``on_error`` asks."""
+    good, texts, skipped = [], [], []
+    for j, item in enumerate(raw):
+        try:
+            texts.append(run.encoder.preprocess(decode_item(item, "text")))
+            good.append(j)
+        except Exception as e:
+            row, reason = int(ids[j]), failure_reason(e)
+            if run.on_error == "raise":
+                raise DataError(
+                    f"{run.describe(row)}: {reason}. Fix it, or pass --on-error skip "
+                    "to skip such items (they are counted in the manifest)"
+                ) from None
+            skipped.append({"id": row, "reason": reason})
+    return good, texts, skipped
+
+
+def _encode_tokenized(raw: Sequence[Any], ids: np.ndarray, run: Run, advance):
+    """Texts of a token-counting encoder, tokenised **once**: one batched call of the
+    encoder's own tokenizer (``collate``) over the shard's texts, padded to the longest;
+    the token counts come from its attention mask, and each batch is a slice of those
+    tensors trimmed to the batch's longest text (cut in a producer thread while the
+    previous batch runs). Earlier, each text was tokenised twice (once to count, once per
+    batch), which bounded a GPU's throughput. Same vectors as tokenising per batch."""
+    enc = run.encoder
+    good, texts, skipped = _valid_texts(raw, ids, run)
+    advance(len(skipped))
+    if not texts:
+        return [], [], skipped
+    check_threads()
+    features = enc.collate(texts)
+    mask = features.get("attention_mask") if isinstance(features, Mapping) else None
+    if isinstance(mask, torch.Tensor) and mask.dim() == 2:
+        batches = _length_batches(enc, mask.sum(1).numpy(), run)
+        sliced = prefetched(_token_slices(features, mask, batches))
+    else:  # no attention mask to count and cut by: count, then tokenise per batch
+        batches = _length_batches(enc, np.asarray(enc.lengths(texts), dtype=np.int64), run)
+        sliced = prefetched((rows, enc.collate([texts[r] for r in rows])) for rows in batches)
+    out_ids: list[int] = []
+    out_vecs: list[np.ndarray] = []
+    tuner = thread_tuner(enc)
+    with torch.inference_mode(), contextlib.closing(_Closable(sliced)):
+        try:
+            for rows, batch in sliced:
+                vecs = tuner.run(lambda b=batch: _forward(enc, b), batch_work(batch, len(rows)))
+                out_vecs.append(vecs)
+                out_ids += [int(ids[good[r]]) for r in rows]
+                advance(len(rows))
+        finally:
+            tuner.close()
+    return out_ids, out_vecs, skipped
+
+
+def _forward(enc: TorchEncoder, batch: Any) -> np.ndarray:
+    return enc.forward(enc.move(batch)).float().cpu().numpy()
+
+
+def thread_tuner(enc: Encoder) -> ThreadTuner:
+    """A :class:`~reprlearn.thread_tuner.ThreadTuner` for ``enc``'s batches: on the CPU it
+    chooses between all physical cores and half of them by measured speed (a shared
+    machine runs faster on fewer threads), unless ``OMP_NUM_THREADS`` fixes the count; on
+    other devices it keeps the count."""
+    threads = check_threads()
+    cpu = getattr(getattr(enc, "device", None), "type", "cpu") == "cpu"
+    auto = cpu and isinstance(enc, TorchEncoder) and "OMP_NUM_THREADS" not in os.environ
+    return ThreadTuner(thread_candidates(threads) if auto else [threads])
+
+
+def _token_slices(features: Mapping, mask: torch.Tensor, batches: list[list[int]]):
+    """``(rows, batch)`` per index batch: every ``(n, tokens)`` tensor of ``features`` cut
+    to the rows and to the columns where any of them has a token (left or right padding),
+    ``(n, ...)`` tensors cut to the rows, other values unchanged."""
+    n, width = mask.shape
+    for rows in batches:
+        idx = torch.as_tensor(rows)
+        used = mask[idx].any(0).nonzero().flatten()
+        lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, width)
+        batch = {}
+        for key, value in features.items():
+            if (
+                isinstance(value, torch.Tensor)
+                and value.dim() >= 2
+                and value.shape[:2] == (n, width)
+            ):
+                value = value[idx, lo:hi]
+            elif isinstance(value, torch.Tensor) and value.dim() >= 1 and value.shape[0] == n:
+                value = value[idx]
+            batch[key] = value
+        yield rows, batch
