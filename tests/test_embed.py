@@ -322,3 +322,45 @@ def test_empty_complete_store_from_a_bad_batch_size_is_refilled(digits, tmp_path
         shard.unlink()
     store = embed(digits, "pca:8", path, progress=False)
     assert store.manifest["counts"]["embedded"] == 1797 and len(store.to_numpy()[0]) == 1797
+
+
+# --- issue 16: one worker pool across the shards of an image store -----------------------
+class _TinyImage(TorchEncoder):
+    """A real (tiny) neural image encoder: 8x8 RGB -> mean colour -> Linear(3, 4)."""
+
+    modality = "image"
+
+    def __init__(self) -> None:
+        torch.manual_seed(0)
+        self.model, self._dim, self.name = torch.nn.Linear(3, 4), 4, "tiny-image"
+
+    def preprocess(self, item):
+        return torch.as_tensor(np.asarray(item.convert("RGB").resize((8, 8)), np.float32)).mean(
+            (0, 1)
+        )
+
+    def forward(self, batch):
+        return self.model(batch)
+
+
+def test_image_shards_share_one_loader_and_equal_shard_by_shard(tmp_path):
+    """Several shards through one DataLoader (workers) give the same store as one shard at
+    a time without workers: same ids, vectors, shards, and a corrupt image named or
+    skipped in its own shard."""
+    good = [{"bytes": _png((i * 9 % 256, i, 0)), "path": f"a/{i}.png"} for i in range(23)]
+    items = good[:11] + [{"bytes": _png((0, 0, 0))[:30], "path": "a/broken.png"}] + good[11:]
+    feats = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=["a", "b"])}
+    )
+    ds = datasets.Dataset.from_dict({"image": items, "label": [i % 2 for i in range(24)]}, feats)
+    kw = dict(shard_size=5, batch_size=2, progress=False, precision="fp32", on_error="skip")
+    piped = embed(ds, _TinyImage(), tmp_path / "piped", num_workers=2, **kw)
+    plain = embed(ds, _TinyImage(), tmp_path / "plain", num_workers=0, **kw)
+    (Xa, ya), (Xb, yb) = piped.to_numpy(), plain.to_numpy()
+    assert piped.ids().tolist() == plain.ids().tolist() == [i for i in range(24) if i != 11]
+    np.testing.assert_allclose(Xa, Xb, rtol=0, atol=1e-6)
+    assert ya.tolist() == yb.tolist() and len(piped.manifest["shards"]) == 5
+    assert [r["id"] for r in piped.manifest["skipped"]] == [11]
+    assert [r["id"] for r in plain.manifest["skipped"]] == [11]
+    with pytest.raises(DataError, match=r"row 11 .*\(a/broken.png\).*--on-error skip"):
+        embed(ds, _TinyImage(), tmp_path / "raise", num_workers=2, **{**kw, "on_error": "raise"})

@@ -337,6 +337,104 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
     return _finish(out_ids, out_vecs, skipped, run)
 
 
+def encode_shards(
+    source: Any,
+    column: str,
+    pending: list[tuple[int, int, int]],
+    run: Run,
+    advance: Callable[[int], None],
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, list[dict[str, Any]]]]:
+    """Embed the rows of each pending shard ``(index, first row, rows)`` of ``source`` (a
+    ``datasets.Dataset`` whose ``column`` holds raw items); yields ``(index, kept ids,
+    float32 (n, dim), skipped)`` per shard, in order, as :func:`encode_rows` would.
+
+    Image encoders with DataLoader workers run every shard through **one** loader (one
+    worker pool; batches never cross a shard), so decoding never stops between shards:
+    a loader per shard started its workers again and left them idle while its last
+    batches ran (measured on an H200: 0.78x a plain timm + DataLoader loop at 224 px,
+    0.48x at 32 px, 10,000 images in 2 shards). Other encoders run shard by shard.
+    """
+    enc = run.encoder
+    image = isinstance(enc, TorchEncoder) and enc.modality == "image"
+    if not (image and run.num_workers > 0 and len(pending) > 1):
+        for index, lo, rows in pending:
+            raw = source[lo : lo + rows][column]
+            yield (index, *encode_rows(raw, np.arange(lo, lo + rows), run, advance))
+        return
+    yield from _pipelined_shards(source, column, pending, run, advance)
+
+
+class _SourceRows(torch.utils.data.Dataset):
+    """Rows of a dataset's column -> (row, prepared item or BadItem), read a batch at a
+    time (``__getitems__``: one Arrow read per batch) in DataLoader workers."""
+
+    def __init__(self, source: Any, column: str, prepare: Callable[[Any], Any]) -> None:
+        self.source, self.column, self.prepare = source, column, prepare
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, row: int) -> tuple[int, Any]:
+        return self.__getitems__([row])[0]
+
+    def __getitems__(self, rows: list[int]) -> list[tuple[int, Any]]:
+        out = []
+        for row, item in zip(rows, self.source[list(rows)][self.column], strict=True):
+            try:
+                out.append((int(row), self.prepare(item)))
+            except Exception as e:  # a corrupt image: judged in the main process
+                out.append((int(row), BadItem(failure_reason(e))))
+        return out
+
+
+class _Prepare:
+    """Picklable raw item -> the encoder's preprocessed input."""
+
+    def __init__(self, encoder: TorchEncoder) -> None:
+        self.encoder = encoder
+
+    def __call__(self, item: Any) -> Any:
+        return self.encoder.preprocess(decode_item(item, self.encoder.modality))
+
+
+def _pipelined_shards(source, column, pending, run: Run, advance):
+    enc = run.encoder
+    sampler, owner = [], []
+    for k, (_, lo, rows) in enumerate(pending):
+        for start in range(lo, lo + rows, run.batch_size):
+            sampler.append(list(range(start, min(start + run.batch_size, lo + rows))))
+            owner.append(k)
+    left = np.bincount(owner, minlength=len(pending))
+    loader = DataLoader(
+        _SourceRows(source, column, _Prepare(enc)),
+        batch_sampler=sampler,
+        collate_fn=_Collate(enc.collate),
+        num_workers=run.num_workers,
+        pin_memory=enc.device.type == "cuda",
+    )
+    check_threads()
+    out_ids: list[int] = []
+    out_vecs: list[np.ndarray] = []
+    skipped: list[dict[str, Any]] = []
+    with torch.inference_mode():
+        for k, (good_ids, batch, bad) in zip(owner, loader, strict=True):
+            for row, item in bad:
+                if run.on_error == "raise":
+                    raise DataError(
+                        f"{run.describe(row)}: {item.reason}. Fix it, or pass --on-error skip "
+                        "to skip such items (they are counted in the manifest)"
+                    )
+                skipped.append({"id": row, "reason": item.reason})
+            if good_ids:
+                out_vecs.append(enc.forward(enc.move(batch)).float().cpu().numpy())
+                out_ids += good_ids
+            advance(len(good_ids) + len(bad))
+            left[k] -= 1
+            if left[k] == 0:
+                yield (pending[k][0], *_finish(out_ids, out_vecs, skipped, run))
+                out_ids, out_vecs, skipped = [], [], []
+
+
 def _finish(out_ids: list[int], out_vecs: list[np.ndarray], skipped: list, run: Run):
     """(kept ids in input order, float32 ``(n, dim)`` normalised when asked, skipped)."""
     X = np.concatenate(out_vecs) if out_vecs else np.zeros((0, run.encoder.dim), np.float32)

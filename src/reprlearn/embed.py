@@ -23,6 +23,7 @@ from reprlearn.batching import (
     default_batch_size,
     default_workers,
     encode_rows,
+    encode_shards,
     torch_threads,
 )
 from reprlearn.data.items import decode_item, describe_row
@@ -307,17 +308,16 @@ def _write_shards(
             done_now = write_shards_ray(
                 writer, run, raw_ds, column, labels_all, expected, advance, *ray_run
             )
+        pending = []
         for index, rows in enumerate(expected.values() if ray_run is None else ()):
-            lo = index * shard_size
             if writer.done(index, rows):
                 advance(rows)
-                continue
-            ids, X, skipped = encode_rows(
-                raw_ds[lo : lo + rows][column], np.arange(lo, lo + rows), run, advance
-            )
+            else:
+                pending.append((index, index * shard_size, rows))
+        for index, ids, X, skipped in encode_shards(raw_ds, column, pending, run, advance):
             labels = labels_all[ids] if labels_all is not None else None
             writer.write_shard(index, ids, X, labels, skipped)
-            done_now += rows
+            done_now += sum(rows for i, _, rows in pending if i == index)
     seconds = time.perf_counter() - start
     covered = sum(r["rows"] + r["skipped"] for r in writer.records.values())
     if covered != n:  # never mark a store complete that lost rows
