@@ -1,0 +1,106 @@
+"""Intra-op threads chosen by measured speed, batch by batch (CPU inference).
+
+Torch runs each operator with OpenMP on ``torch.get_num_threads()`` threads and waits at a
+barrier after it; a forward pass of a small transformer is hundreds of operators. When
+other processes keep the cores busy, a thread that is descheduled stalls every barrier:
+measured on 2 cores shared with other jobs (load average 6-8), MiniLM bf16 on batches of
+32-token texts ran 250-450 texts/s on **one** thread and 90-270 texts/s on two; on an idle
+machine two threads are faster. Which is faster depends on the load at the time, so
+:class:`ThreadTuner` measures it: each batch runs on one of the candidate counts (all
+physical cores, or half of them), the time per unit of work (padded tokens) is kept per
+count, the faster count is used, and the other is re-measured every ``probe_every``
+batches so a change of load is followed. The vectors do not depend on the thread count
+beyond floating-point summation order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import torch
+
+T = TypeVar("T")
+PROBE_EVERY = 6  # batches between re-measurements of a count that is not the fastest
+SMOOTHING = 0.5  # weight of the newest measurement in a count's running cost
+
+
+def thread_candidates(cores: int) -> list[int]:
+    """Counts to choose from for ``cores`` physical cores: ``[cores, cores // 2]`` (one
+    entry when ``cores`` is 1)."""
+    return sorted({max(1, cores), max(1, cores // 2)}, reverse=True)
+
+
+class ThreadTuner:
+    """Runs batches on the intra-op thread count measured fastest so far.
+
+    Args:
+        candidates: thread counts to choose from (``>= 1``), tried in this order first.
+        probe_every: after every count has been measured, one batch in ``probe_every``
+            re-measures the count measured longest ago among the slower ones.
+        clock: seconds now (``time.perf_counter``; tests pass a fake one).
+
+    Use :meth:`run` per batch and :meth:`close` at the end (restores the thread count
+    found at construction). ``chosen`` is the count measured fastest (the manifest's
+    ``timing.threads``).
+    """
+
+    def __init__(
+        self,
+        candidates: Sequence[int],
+        probe_every: int = PROBE_EVERY,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if not candidates or min(candidates) < 1:
+            raise ValueError(f"thread candidates must be counts >= 1, got {list(candidates)}")
+        if probe_every < 2:
+            raise ValueError(f"probe_every must be >= 2, got {probe_every}")
+        self.candidates = list(dict.fromkeys(int(c) for c in candidates))
+        self.probe_every, self.clock = probe_every, clock
+        self.cost: dict[int, float] = {}  # seconds per unit of work, smoothed
+        self.last_seen: dict[int, int] = {}
+        self.batches = 0
+        self.initial = torch.get_num_threads()
+
+    @property
+    def chosen(self) -> int:
+        """The count with the lowest measured cost (the first candidate before any)."""
+        return min(self.cost, key=self.cost.get) if self.cost else self.candidates[0]
+
+    def next_count(self) -> int:
+        """The count the next batch runs on."""
+        untried = [c for c in self.candidates if c not in self.cost]
+        if untried:
+            return untried[0]
+        if len(self.candidates) > 1 and self.batches % self.probe_every == 0:
+            others = [c for c in self.candidates if c != self.chosen]
+            return min(others, key=lambda c: self.last_seen[c])
+        return self.chosen
+
+    def run(self, fn: Callable[[], T], work: float) -> T:
+        """``fn()`` on the next count; its seconds per ``work`` unit (> 0) are recorded."""
+        count = self.next_count()
+        if torch.get_num_threads() != count:
+            torch.set_num_threads(count)
+        start = self.clock()
+        result = fn()
+        seconds = self.clock() - start
+        per_unit = seconds / max(float(work), 1e-9)
+        old = self.cost.get(count)
+        self.cost[count] = per_unit if old is None else old + SMOOTHING * (per_unit - old)
+        self.last_seen[count] = self.batches
+        self.batches += 1
+        return result
+
+    def close(self) -> None:
+        """Restore the thread count found at construction."""
+        if torch.get_num_threads() != self.initial:
+            torch.set_num_threads(self.initial)
+
+
+def batch_work(batch: Any, items: int) -> float:
+    """Work units of a collated batch: padded tokens (``input_ids.numel()``) for token
+    batches, else ``items``."""
+    ids = batch.get("input_ids") if hasattr(batch, "get") else None
+    return float(ids.numel()) if isinstance(ids, torch.Tensor) else float(items)

@@ -1,0 +1,124 @@
+"""Intra-op threads chosen by measured speed (:mod:`reprlearn.thread_tuner`) and its use in
+the text batching loop (:func:`reprlearn.batching.thread_tuner`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from reprlearn import batching
+from reprlearn.batching import thread_tuner
+from reprlearn.encoders import load_encoder
+from reprlearn.thread_tuner import ThreadTuner, batch_work, thread_candidates
+
+
+@pytest.fixture
+def tiny_st(tmp_path, save_tiny_st, mr_sentences):
+    words = sorted({w for t in mr_sentences for w in t.split()})
+    return save_tiny_st(tmp_path, words)
+
+
+@pytest.fixture(autouse=True)
+def _keep_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+class FakeClock:
+    """Seconds that advance only when a fake batch runs (no timing flakiness on a shared
+    machine)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _batch_by_threads(costs: dict[int, float], clock: FakeClock):
+    """A fake batch whose seconds depend on the thread count it runs on; returns it and
+    the list of counts it ran on."""
+    seen: list[int] = []
+
+    def batch() -> int:
+        count = torch.get_num_threads()
+        seen.append(count)
+        clock.now += costs[count]
+        return count
+
+    return batch, seen
+
+
+def test_thread_candidates():
+    assert thread_candidates(2) == [2, 1]
+    assert thread_candidates(16) == [16, 8]
+    assert thread_candidates(1) == [1]
+
+
+def test_tuner_uses_the_faster_count_and_follows_a_change_of_load():
+    """Two threads slower (a shared machine): after trying both, the batches run on one,
+    except one re-measurement of two every ``probe_every`` batches; when two become faster
+    (the load went away) the tuner switches back."""
+    costs = {2: 0.03, 1: 0.005}
+    clock = FakeClock()
+    batch, seen = _batch_by_threads(costs, clock)
+    tuner = ThreadTuner([2, 1], probe_every=4, clock=clock)
+    for _ in range(12):
+        tuner.run(batch, work=100)
+    assert seen[:2] == [2, 1]  # both measured first, all cores first
+    assert tuner.chosen == 1
+    assert seen[2:].count(2) == 2  # probes at batches 4 and 8 only
+    costs.update({2: 0.001, 1: 0.03})
+    for _ in range(10):
+        tuner.run(batch, work=100)
+    assert tuner.chosen == 2 and seen[-5:] == [2, 2, 2, 1, 2]  # a probe of 1 at batch 20
+
+
+def test_tuner_compares_cost_per_unit_of_work_and_restores_the_count():
+    torch.set_num_threads(2)
+    clock = FakeClock()
+    batch, _ = _batch_by_threads({2: 0.02, 1: 0.012}, clock)
+    tuner = ThreadTuner([2, 1], clock=clock)
+    tuner.run(batch, work=200)  # 2 threads: 0.1 ms per token
+    tuner.run(batch, work=50)  # 1 thread: 0.24 ms per token: slower per unit of work
+    assert tuner.chosen == 2
+    tuner.close()
+    assert torch.get_num_threads() == 2
+    with pytest.raises(ValueError, match=">= 1"):
+        ThreadTuner([0])
+    with pytest.raises(ValueError, match="probe_every"):
+        ThreadTuner([1], probe_every=1)
+
+
+def test_batch_work_counts_padded_tokens():
+    batch = {"input_ids": torch.zeros(7, 13, dtype=torch.long)}
+    assert batch_work(batch, 7) == 91
+    assert batch_work(torch.zeros(5, 3, 32, 32), 5) == 5
+
+
+def test_thread_tuner_respects_omp_num_threads(tiny_st, monkeypatch):
+    enc = load_encoder(f"st:{tiny_st}")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("reprlearn.batching.physical_cores", lambda: 2)
+    assert thread_tuner(enc).candidates == [2, 1]
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    torch.set_num_threads(2)
+    assert thread_tuner(enc).candidates == [2]
+
+
+def test_embed_on_one_or_all_threads_gives_the_same_vectors(tiny_st, mr_sentences, monkeypatch):
+    """The tuner only changes the thread count: the vectors of a run that measured one
+    thread faster equal those of a run on all cores, and the caller's count is restored."""
+    from reprlearn.embed import encode_items
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("reprlearn.batching.physical_cores", lambda: 2)
+    texts = mr_sentences * 4  # 160 texts in many small batches: both counts run
+    monkeypatch.setitem(batching.BUDGETS, "cpu", (256, 64, 2**24))
+    tuned = encode_items(f"st:{tiny_st}", texts, precision="fp32")
+    assert torch.get_num_threads() == 2
+    monkeypatch.setattr("reprlearn.batching.thread_candidates", lambda c: [c])
+    fixed = encode_items(f"st:{tiny_st}", texts, precision="fp32")
+    np.testing.assert_allclose(tuned, fixed, atol=1e-5)
