@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--sets", default="TREC,SST2,MR,SUBJ")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (every configuration)")
     parser.add_argument("--budgets", default="", help="extra reprlearn token budgets to try")
+    parser.add_argument("--runs", default="", help="only these configurations (default: all)")
     args = parser.parse_args()
 
     import datasets
@@ -139,6 +140,8 @@ def main() -> None:
                 for k, m in peers.items()
             },
         }
+        if args.runs:
+            runs = {k: v for k, v in runs.items() if k in args.runs.split(",")}
         ours()  # warm-up (first-call allocations, oneDNN kernel selection)
         for model in {id(m): m for m in (st32, st16, *peers.values())}.values():
             model.encode(texts[:256], batch_size=256)  # warm-up (kernels, allocator)
