@@ -39,7 +39,13 @@ def embed(
     modality: Annotated[str | None, typer.Option(help="text|image for two-tower encoders")] = None,
     batch_size: o.BatchSize = None,
     device: o.Device = "auto",
-    precision: o.Precision = "auto",
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="auto (bf16 where fast), fp32, bf16, fp16, or int8 (st: models on the "
+            "onnx/openvino backend, kept only when it measures close to fp32 on your texts)"
+        ),
+    ] = "auto",
     normalize: Annotated[bool, typer.Option(help="L2-normalise the vectors")] = False,
     num_workers: Annotated[int | None, typer.Option(help="image decoding workers")] = None,
     shard_size: Annotated[int, typer.Option(help="rows per shard (unit of resume)")] = 8192,
@@ -52,7 +58,8 @@ def embed(
         str,
         typer.Option(
             help="auto (the fastest measured here, recorded in the manifest), torch, onnx "
-            "or openvino (st: models, sentence-transformers' backends)"
+            "or openvino (st: models, sentence-transformers' backends; each needs its own "
+            'environment: pip install "reprlearn[onnx]" or "reprlearn[openvino]")'
         ),
     ] = "auto",
     engine: Annotated[
@@ -122,6 +129,11 @@ def embed(
     summary = store.summary()
     if choice := (store.manifest.get("encoder") or {}).get("backend_choice"):
         summary["backend"] = choice  # what --backend auto picked, and why
+    if check := ((store.manifest.get("encoder") or {}).get("backend_run") or {}).get("int8_check"):
+        summary["int8_check"] = (
+            f"mean cosine to fp32 {check['mean_cosine']}, pair-similarity Spearman "
+            f"{check['pair_spearman']} on {check['n_texts']} texts (passed)"
+        )
     if json_:
         console.print_json(json.dumps(summary))
         return
