@@ -39,6 +39,7 @@ from scipy.sparse import diags as sparse_diag
 from reprlearn.analysis.neighbors import k_occurrence
 from reprlearn.analysis.similarity import l2_normalize
 from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.spectrum import gram_spectrum
 
 RANKME_EPS = 1e-7
 UNIFORMITY_T = 2.0
@@ -60,8 +61,9 @@ def effective_rank(X: np.ndarray, eps: float = RANKME_EPS) -> float:
 
     Singular values come from the eigenvalues of the float64 Gram matrix (``dim x dim``
     or ``n x n``, whichever is smaller; from a CSR view for mostly-zero rows such as
-    TF-IDF, see :mod:`reprlearn.evaluation.sparsity`), by ``torch.linalg.eigvalsh``
-    (LAPACK ``syevd``; 2-3x numpy's on the same matrix). All-zero columns and rows add
+    TF-IDF, see :mod:`reprlearn.evaluation.sparsity`): ``dim x dim`` by the tridiagonal
+    reduction shared with LogME (:func:`reprlearn.evaluation.spectrum.gram_spectrum`),
+    ``n x n`` by ``torch.linalg.eigvalsh`` (LAPACK ``syevd``). All-zero columns and rows add
     zero singular values only: they are left out of the Gram and counted back. (A float32
     Gram's rounding noise, square-rooted, would add ~0.1 to the rank of rank-1 data.)
     """
@@ -74,20 +76,22 @@ def effective_rank(X: np.ndarray, eps: float = RANKME_EPS) -> float:
 
 def singular_values(X: np.ndarray) -> np.ndarray:
     """All ``min(n, dim)`` singular values of ``X`` ``(n, dim)``, float64, ascending, from
-    the float64 Gram matrix of its non-zero rows and columns (see :func:`effective_rank`)."""
+    the float64 Gram matrix of its non-zero rows and columns (see :func:`effective_rank`).
+    With at least as many non-zero rows as columns, the spectrum of ``X^T X`` comes from
+    :func:`reprlearn.evaluation.spectrum.gram_spectrum`, which LogME reuses on the same
+    store (one ``O(dim^3)`` reduction for both); else ``X X^T``'s eigenvalues (torch)."""
     n, dim = X.shape
     S = sparse_view(X)
     A = S if S is not None else np.asarray(X)
     nz_cols = np.flatnonzero(abs(A).sum(0).A1 if S is not None else np.abs(A).sum(0))
     nz_rows = np.flatnonzero(abs(A).sum(1).A1 if S is not None else np.abs(A).sum(1))
-    A = A[nz_rows][:, nz_cols]
-    A = A.astype(np.float64)
-    gram = A.T @ A if A.shape[0] >= A.shape[1] else A @ A.T
-    gram = gram.toarray() if hasattr(gram, "toarray") else np.asarray(gram)
-    if gram.size:
-        ev = torch.linalg.eigvalsh(torch.from_numpy(np.ascontiguousarray(gram))).numpy()
+    if len(nz_rows) >= len(nz_cols):
+        ev = gram_spectrum(A).eigenvalues
     else:
-        ev = np.zeros(0)
+        B = A[nz_rows][:, nz_cols].astype(np.float64)
+        gram = B @ B.T
+        gram = gram.toarray() if hasattr(gram, "toarray") else np.asarray(gram)
+        ev = torch.linalg.eigvalsh(torch.from_numpy(np.ascontiguousarray(gram))).numpy()
     s = np.sqrt(np.clip(ev, 0.0, None))
     return np.concatenate([np.zeros(min(n, dim) - len(s)), s])
 

@@ -9,7 +9,11 @@ one-hot target ``y_c`` is modelled as ``y_c = F w + noise``, ``w ~ N(0, I/alpha)
 of evidence maximisation (at most 11 steps, stop when ``alpha/beta`` changes < 0.1%),
 and the score is the mean over classes of the maximised log evidence divided by the
 number of samples. Higher = features from which labels are more linearly predictable.
-Features are used as given (float64, no centring), as in the reference.
+Features are used as given (float64, no centring), as in the reference. With more
+samples than features, the squared singular values and the projections on the singular
+vectors come from :func:`reprlearn.evaluation.spectrum.gram_spectrum` (the reference's
+``truncated_svd`` is an SVD of the symmetric ``f^T f``; here one tridiagonal reduction of
+it, shared with RankMe, same numbers to float64 rounding).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.spectrum import gram_spectrum
 
 
 @dataclass
@@ -34,20 +38,6 @@ class LogMEFit:
     def score(self) -> float:
         """LogME = mean over classes of the log evidence per sample."""
         return float(self.evidence.mean())
-
-
-def _spectrum(f) -> tuple[np.ndarray, np.ndarray]:
-    """``(sigma (r,), Vt (r, D))`` with ``X^T X = Vt^T diag(sigma) Vt``: the squared
-    singular values above 1e-10 and right singular vectors of ``f`` ``(N, D)``, N > D, as
-    the reference ``truncated_svd`` (there an SVD of the symmetric ``f^T f``; here its
-    equal, the symmetric eigendecomposition ``torch.linalg.eigh`` in float64, several
-    times cheaper). ``f``: float64, dense or CSR (cheap Gram for mostly-zero rows)."""
-    gram = f.T @ f
-    gram = gram.toarray() if hasattr(gram, "toarray") else gram
-    ev, vecs = torch.linalg.eigh(torch.from_numpy(np.ascontiguousarray(gram)))
-    ev, vecs = ev.numpy()[::-1], vecs.numpy()[:, ::-1]
-    keep = np.sqrt(np.clip(ev, 0.0, None)) > 1e-10
-    return ev[keep], np.ascontiguousarray(vecs[:, keep].T)
 
 
 def _class_evidence(x: np.ndarray, sigma: np.ndarray, y_sq: float, N: int, D: int):
@@ -96,9 +86,12 @@ def logme_fit(X: np.ndarray, y: np.ndarray) -> LogMEFit:
     Y = np.zeros((N, classes))
     Y[np.arange(N), y] = 1.0
     if N > D:
-        # u^T Y = diag(1/s) Vt X^T Y: no (N, r) matrix u is formed
-        sigma, vt = _spectrum(f)
-        proj = (vt @ np.asarray(f.T @ Y)) / np.sqrt(sigma)[:, None]
+        # u^T Y = diag(1/s) V^T X^T Y: no (N, r) matrix u and no (D, D) matrix V is
+        # formed; the spectrum of X^T X is the one RankMe took (shared, see spectrum.py)
+        spectrum = gram_spectrum(S if S is not None else X)
+        keep = np.sqrt(spectrum.eigenvalues) > 1e-10
+        sigma = spectrum.eigenvalues[keep]
+        proj = spectrum.project(np.asarray(f.T @ Y))[keep] / np.sqrt(sigma)[:, None]
         # the exact evidence counts the r directions with s > 0 (log det of
         # I/beta + F F^T / alpha); the reference's D equals r up to directions whose
         # rounding noise it keeps (each adds log(alpha)/2 - log(alpha + ~0)/2 = 0), but
