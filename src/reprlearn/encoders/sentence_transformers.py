@@ -94,6 +94,8 @@ class SentenceTransformerEncoder(TorchEncoder):
         except pickle.UnpicklingError as e:
             raise unsafe_pickle_error(f"st:{name_or_path}", e, name_or_path) from None
         except OSError as e:
+            if refusal := _unpickling_error(e):  # transformers 4.x wraps torch.load's refusal
+                raise unsafe_pickle_error(f"st:{name_or_path}", refusal, name_or_path) from None
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise WeightsUnavailableError(
                 f"st:{name_or_path}: could not load the sentence-transformers model "
@@ -215,6 +217,17 @@ class SentenceTransformerEncoder(TorchEncoder):
             "backend_choice": self.backend_choice,
             **({"backend_run": self.backend_facts} if self.backend_facts else {}),
         }
+
+
+def _unpickling_error(error: BaseException) -> pickle.UnpicklingError | None:
+    """The ``UnpicklingError`` in ``error``'s cause/context chain, if any."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, pickle.UnpicklingError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _reinitialise(model: Any) -> None:
