@@ -43,10 +43,14 @@ class Run:
     token_budget: int | str | None = None
 
 
-# Padded tokens per batch for texts. Throughput of MiniLM (bf16, 2 cores) grows with
-# the GEMMs' rows (items x padded tokens): 256 x 16 tokens ran at about half the tokens/s
-# of 1024 x 16 (benchmarks/embed_text.py has the end-to-end numbers).
-TOKEN_BUDGET = 16384
+# Padded tokens per batch for texts on the CPU. MiniLM bf16 on 2 cores (32-token texts,
+# forward only, one thread, other jobs running): 383 / 431 / 467 / 448 / 355 / 362 texts/s
+# at 512 / 1,024 / 2,048 / 4,096 / 8,192 / 16,384 tokens per batch: past a few thousand
+# tokens the activations (tokens x 1,536 bf16 in the MLP) leave the 2 MB L2 cache and the
+# elementwise ops (GELU, LayerNorm, bias adds: half the forward's time) slow down. End to
+# end (benchmarks/embed_text.py, 500 texts, 3 rounds) 4,096 ran 1.7-1.8x the texts/s of
+# 16,384 on SST2 and SUBJ; more batches also let the ThreadTuner settle.
+TOKEN_BUDGET = 4096
 MAX_BATCH_ITEMS = 1024  # cap for very short texts (a batch of 1-token items)
 # Padding a batch may carry before a new batch is started (None: no limit). Measured on
 # 2 shared cores (load ~13): one TREC batch padded 3.2x ran 36 sentences/s, the same
@@ -66,7 +70,7 @@ BUDGETS: dict[str, tuple[int, int, int]] = {
 def token_budget(lengths: np.ndarray, device_type: str = "cpu") -> int:
     """Padded tokens per batch for texts of token counts ``lengths`` (``(n,)`` ints).
 
-    The device type's budget in :data:`BUDGETS` (CPU: 16,384 tokens, so short texts run
+    The device type's budget in :data:`BUDGETS` (CPU: 4,096 tokens, so short texts run
     in batches of up to 1,024 items and long ones in fewer; CUDA: 65,536 tokens, up to
     4,096 items), lowered for long texts so a batch's attention scores (items x tokens^2
     per head) stay under the device's attention cells (judged at the 95th percentile
@@ -465,26 +469,27 @@ def _valid_texts(raw: Sequence[Any], ids: np.ndarray, run: Run):
 
 
 def _encode_tokenized(raw: Sequence[Any], ids: np.ndarray, run: Run, advance):
-    """Texts of a token-counting encoder, tokenised **once**: one batched call of the
-    encoder's own tokenizer (``collate``) over the shard's texts, padded to the longest;
-    the token counts come from its attention mask, and each batch is a slice of those
-    tensors trimmed to the batch's longest text (cut in a producer thread while the
-    previous batch runs). Earlier, each text was tokenised twice (once to count, once per
-    batch), which bounded a GPU's throughput. Same vectors as tokenising per batch."""
+    """Texts of a token-counting encoder, each tokenised **once**: sorted and cut into
+    token-budget batches by token counts estimated from characters
+    (:func:`estimated_tokens`), then tokenised batch by batch (the encoder's own
+    ``collate``) in a producer thread while the previous batch runs. Earlier every text
+    was tokenised twice (once to count, once in its batch), and on an H200 that host-side
+    work bounded throughput; one padded call over the whole shard cost more than both
+    (padding every text to the shard's longest). Same vectors as before."""
     enc = run.encoder
     good, texts, skipped = _valid_texts(raw, ids, run)
     advance(len(skipped))
     if not texts:
         return [], [], skipped
     check_threads()
-    features = enc.collate(texts)
-    mask = features.get("attention_mask") if isinstance(features, Mapping) else None
-    if isinstance(mask, torch.Tensor) and mask.dim() == 2:
-        batches = _length_batches(enc, mask.sum(1).numpy(), run)
-        sliced = prefetched(_token_slices(features, mask, batches))
-    else:  # no attention mask to count and cut by: count, then tokenise per batch
-        batches = _length_batches(enc, np.asarray(enc.lengths(texts), dtype=np.int64), run)
-        sliced = prefetched((rows, enc.collate([texts[r] for r in rows])) for rows in batches)
+    estimate = estimated_tokens(enc, texts)
+    batches = _length_batches(enc, estimate, run)
+    budget = None
+    if run.token_budget is not None:
+        kind = getattr(getattr(enc, "device", None), "type", "cpu")
+        budget = run.token_budget
+        budget = token_budget(estimate, kind) if budget == "auto" else int(budget)
+    sliced = prefetched(_collated(enc, texts, batches, budget))
     out_ids: list[int] = []
     out_vecs: list[np.ndarray] = []
     tuner = thread_tuner(enc)
@@ -513,6 +518,39 @@ def thread_tuner(enc: Encoder) -> ThreadTuner:
     cpu = getattr(getattr(enc, "device", None), "type", "cpu") == "cpu"
     auto = cpu and isinstance(enc, TorchEncoder) and "OMP_NUM_THREADS" not in os.environ
     return ThreadTuner(thread_candidates(threads) if auto else [threads])
+
+
+def estimated_tokens(encoder: Encoder, texts: list[str], sample: int = 256) -> np.ndarray:
+    """``(n,)`` token counts of ``texts`` estimated from their characters, so each text is
+    tokenised only once, in its batch: characters x the tokens per character of a seeded
+    sample of ``sample`` texts (its 90th percentile, so batches err small), capped at the
+    encoder's maximum sequence length. Texts sorted by it pad about as little as texts
+    sorted by exact counts."""
+    chars = np.fromiter((len(t) for t in texts), np.int64, len(texts))
+    rng = np.random.default_rng(0)
+    picked = rng.choice(len(texts), size=min(sample, len(texts)), replace=False)
+    counts = np.asarray(encoder.lengths([texts[i] for i in picked]), dtype=np.float64)
+    ratio = float(np.percentile(counts / np.maximum(chars[picked], 1), 90))
+    estimate = np.maximum(np.ceil(chars * ratio), 1).astype(np.int64)
+    model = getattr(encoder, "model", None)
+    cap = getattr(model, "max_seq_length", None) or getattr(encoder, "max_length", None)
+    return np.minimum(estimate, int(cap)) if cap else estimate
+
+
+def _collated(encoder: Encoder, texts: list[str], batches: list[list[int]], budget: int | None):
+    """``(rows, batch)`` per index batch, each tokenised once (``collate``). A batch whose
+    real padded tokens exceed twice ``budget`` (the estimate was short: e.g. a script
+    with more tokens per character than the sample) is cut again by its real counts."""
+    for rows in batches:
+        features = encoder.collate([texts[r] for r in rows])
+        mask = features.get("attention_mask") if isinstance(features, Mapping) else None
+        too_big = budget is not None and len(rows) > 1 and isinstance(mask, torch.Tensor)
+        if too_big and mask.dim() == 2 and mask.numel() > 2 * budget:
+            parts = token_batches(mask.sum(1).numpy(), budget)
+            for part, batch in _token_slices(features, mask, parts):
+                yield [rows[j] for j in part], batch
+        else:
+            yield rows, features
 
 
 def _token_slices(features: Mapping, mask: torch.Tensor, batches: list[list[int]]):

@@ -78,7 +78,7 @@ def test_token_batches_edge_cases():
 def test_token_budget_from_the_length_distribution():
     assert token_budget(np.full(100, 13)) == TOKEN_BUDGET
     long = token_budget(np.full(100, 4096))  # attention scores bound the batch
-    assert 4096 <= long < TOKEN_BUDGET
+    assert 4096 <= long <= max(TOKEN_BUDGET, 4096)
     assert token_budget(np.array([10**6])) == 10**6  # never below the longest text
 
 
@@ -206,3 +206,50 @@ def test_check_threads_uses_physical_cores(monkeypatch):
         assert check_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_estimated_counts_sort_texts_as_well_as_real_ones(tiny_st, shared_data):
+    """Counts estimated from characters (a 256-text sample) order MR sentences so that
+    token-budget batches pad about as little as batches of exactly counted texts."""
+    from reprlearn.batching import estimated_tokens
+    from reprlearn.data import load_dataset
+
+    enc = load_encoder(f"st:{tiny_st}")
+    mr = list(load_dataset(str(shared_data / "senteval" / "MR")).select(range(1500))["text"])
+    real = np.asarray(enc.lengths(mr))
+    estimate = estimated_tokens(enc, mr)
+    assert estimate.max() <= enc.model.max_seq_length
+    assert np.corrcoef(real, estimate)[0, 1] > 0.9
+
+    def padded(lengths):
+        batches = token_batches(lengths, 2048)
+        return sum(len(b) * real[b].max() for b in batches)  # real tokens, real padding
+
+    assert padded(estimate) <= 1.15 * padded(real)
+
+
+def test_each_text_is_tokenised_once_and_a_too_large_batch_is_cut(
+    tiny_st, shared_data, monkeypatch
+):
+    """Every text goes through the tokenizer once (in its batch), and a batch whose real
+    tokens exceed twice the budget (an estimate far too short) is cut by its real counts;
+    the vectors are the per-text ones whatever the batching."""
+    import reprlearn.batching as batching
+    from reprlearn.batching import encode_rows
+    from reprlearn.data import load_dataset
+
+    enc = load_encoder(f"st:{tiny_st}").to("cpu")
+    mr = list(load_dataset(str(shared_data / "senteval" / "MR")).select(range(120))["text"])
+    collated, forwarded = [], []
+    collate, forward = enc.collate, enc.forward
+    monkeypatch.setattr(enc, "collate", lambda b: collated.append(len(b)) or collate(b))
+    monkeypatch.setattr(
+        enc, "forward", lambda b: forwarded.append(b["input_ids"].numel()) or forward(b)
+    )
+    monkeypatch.setattr(batching, "estimated_tokens", lambda e, t: np.ones(len(t), np.int64))
+    run = Run(enc, 256, 0, "raise", False, str, token_budget=512)
+    ids, X, skipped = encode_rows(mr, np.arange(len(mr)), run, lambda n: None)
+    assert sum(collated) == len(mr) and not skipped and ids.tolist() == list(range(len(mr)))
+    assert len(forwarded) > len(collated) and max(forwarded) <= 512  # cut by real counts
+    reference = np.stack([enc.encode([t])[0] for t in mr[:20]])
+    np.testing.assert_allclose(X[:20], reference, atol=1e-5)
