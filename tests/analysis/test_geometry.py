@@ -126,3 +126,26 @@ def test_to_dict_is_json_ready(digits):
     d = G.diagnose(X[:3]).to_dict()
     json.dumps(d)
     assert d["num_items"] == 3 and d["max_rank"] == 3
+
+
+def test_mostly_zero_rows_take_the_sparse_paths_with_the_dense_numbers():
+    """TF-IDF-like rows (issue 16): mean cosine, normalised std, sampled uniformity and the
+    neighbours come from the non-zeros; same numbers as the dense formulas."""
+    from reprlearn.analysis.neighbors import nearest_neighbors
+
+    rng = np.random.default_rng(1)
+    X = (rng.random((700, 512)) < 0.01) * rng.random((700, 512)).astype(np.float32)
+    X[3] = 0.0  # an all-zero row stays zero
+    assert G.unit_rows_sparse(X) is not None
+    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    pairs = (U.sum(0) @ U.sum(0) - (U * U).sum()) / (700 * 699)  # the zero row counts as 0
+    assert G.mean_cosine(X) == pytest.approx(pairs, rel=1e-5)
+    assert G.normalized_std(X) == pytest.approx(U.std(axis=0).mean(), rel=1e-5)
+    i, j = rng.integers(700, size=(2, 3000))
+    want = ((U[i] - U[j]) ** 2).sum(1)
+    assert G._pair_sq_distances(G.unit_rows_sparse(X), i, j) == pytest.approx(want, abs=1e-5)
+    sparse, dense = G.sparse_nearest_neighbors(X, 5), nearest_neighbors(X, 5)
+    assert sparse.cosines == pytest.approx(dense.cosines, abs=1e-6)
+    picked = np.array([0, 10, 699])
+    some = G.sparse_nearest_neighbors(X, 5, queries=picked)
+    assert some.cosines == pytest.approx(dense.cosines[picked], abs=1e-6)

@@ -36,7 +36,7 @@ import torch
 from scipy import special, stats
 from scipy.sparse import diags as sparse_diag
 
-from reprlearn.analysis.neighbors import k_occurrence
+from reprlearn.analysis.neighbors import Neighbors, k_occurrence
 from reprlearn.analysis.similarity import l2_normalize
 from reprlearn.evaluation.sparsity import sparse_view
 from reprlearn.evaluation.spectrum import gram_spectrum
@@ -97,11 +97,28 @@ def singular_values(X: np.ndarray) -> np.ndarray:
 
 
 def mean_cosine(X: np.ndarray) -> float:
-    """Exact mean cosine similarity over all pairs of different rows of ``X`` ``(n, dim)``."""
+    """Exact mean cosine similarity over all pairs of different rows of ``X`` ``(n, dim)``
+    (float64 sums; from the non-zeros only when the rows are mostly zeros; ``X`` may be
+    CSR)."""
+    n = X.shape[0]
+    if (U := unit_rows_sparse(X)) is not None:
+        total = np.asarray(U.sum(axis=0)).ravel()
+        return float((total @ total - U.multiply(U).sum()) / (n * (n - 1)))
     U = l2_normalize(X).astype(np.float64)
-    n = len(U)
     total = U.sum(axis=0)
     return float((total @ total - (U * U).sum()) / (n * (n - 1)))
+
+
+def unit_rows_sparse(X: np.ndarray):
+    """The L2-normalised rows of ``X`` ``(n, dim)`` as a float64 CSR matrix when ``X`` is
+    mostly zeros (:func:`reprlearn.evaluation.sparsity.sparse_view`), else None. All-zero
+    rows stay zero, as :func:`reprlearn.analysis.similarity.l2_normalize`."""
+    S = sparse_view(X)
+    if S is None:
+        return None
+    S = S.astype(np.float64)
+    norms = np.sqrt(np.asarray(S.multiply(S).sum(1)).ravel())
+    return (sparse_diag(1.0 / np.maximum(norms, 1e-12)) @ S).tocsr()
 
 
 def uniformity(X: np.ndarray, t: float = UNIFORMITY_T, *, seed: int = 0) -> float:
@@ -110,8 +127,10 @@ def uniformity(X: np.ndarray, t: float = UNIFORMITY_T, *, seed: int = 0) -> floa
     Exact over all pairs up to :data:`UNIFORMITY_EXACT_MAX` rows, else estimated on
     :data:`UNIFORMITY_PAIRS` seeded random pairs. Lower = more uniform.
     """
-    U = l2_normalize(X)
-    n = len(U)
+    n = X.shape[0]
+    S = unit_rows_sparse(X) if n > UNIFORMITY_EXACT_MAX else None
+    X = X.toarray() if S is None and hasattr(X, "toarray") else X
+    U = l2_normalize(X) if S is None else S
     if n <= UNIFORMITY_EXACT_MAX:
         sq = (U * U).sum(1, dtype=np.float64)
         d2 = sq[:, None] + sq[None, :] - 2 * (U @ U.T).astype(np.float64)
@@ -149,36 +168,56 @@ def hubness(X: np.ndarray, k: int = HUBNESS_K, *, seed: int = 0) -> float:
     Computed on a seeded subsample of at most :data:`HUBNESS_MAX_ITEMS` rows; ``k`` is
     reduced to ``n - 1`` for tiny sets. NaN for fewer than 3 rows.
     """
-    n = len(X)
+    n = X.shape[0]
     if n < 3:
         return float("nan")
     if n > HUBNESS_MAX_ITEMS:
         X = X[np.sort(np.random.default_rng(seed).choice(n, HUBNESS_MAX_ITEMS, replace=False))]
-    k = min(k, len(X) - 1)
+    k = min(k, X.shape[0] - 1)
     S = sparse_view(X)
     counts = k_occurrence(X, k) if S is None else _sparse_k_occurrence(S, k)
     return float(stats.skew(counts)) if counts.std() > 0 else 0.0
 
 
-def _sparse_k_occurrence(S, k: int, chunk: int = 2_048) -> np.ndarray:
+def _sparse_k_occurrence(S, k: int) -> np.ndarray:
     """:func:`reprlearn.analysis.neighbors.k_occurrence` (cosine, self excluded) of the
-    CSR rows ``S`` ``(n, dim)``: each chunk's cosines come from a sparse-dense product
-    (``nnz x n`` work instead of ``n x dim x n``), then ``torch.topk`` as there."""
-    norms = np.sqrt(np.asarray(S.multiply(S).sum(1)).ravel())
-    U = sparse_diag(1.0 / np.maximum(norms, 1e-12)) @ S
-    UT = np.ascontiguousarray(U.T.toarray(), dtype=np.float32)  # (dim, n)
-    n = S.shape[0]
-    counts = np.zeros(n, dtype=np.int64)
-    for start in range(0, n, chunk):
-        sims = torch.from_numpy(np.asarray(U[start : start + chunk] @ UT, dtype=np.float32))
-        rows = torch.arange(len(sims))
-        sims[rows, rows + start] = -torch.inf
-        counts += np.bincount(torch.topk(sims, k, dim=1)[1].numpy().ravel(), minlength=n)
-    return counts
+    CSR rows ``S`` ``(n, dim)``, through :func:`sparse_nearest_neighbors`."""
+    nb = sparse_nearest_neighbors(S, k)
+    return np.bincount(nb.indices.ravel(), minlength=S.shape[0]).astype(np.int64)
+
+
+def sparse_nearest_neighbors(
+    S, k: int, queries: np.ndarray | None = None, chunk: int = 2_048
+) -> Neighbors:
+    """:func:`reprlearn.analysis.neighbors.nearest_neighbors` (exact cosine, self excluded)
+    for mostly-zero rows ``S`` ``(n, dim)`` (CSR, or an array :func:`sparse_view` takes):
+    each chunk of queries' cosines to all items is one sparse-dense product (``nnz x
+    chunk`` work instead of ``n x dim x chunk``), then ``torch.topk`` as there. ``queries``:
+    int ``(q,)`` rows (default all). Ties among equal cosines may be ordered otherwise."""
+    S = S if hasattr(S, "tocsr") else sparse_view(S)
+    U = unit_rows_sparse(S).astype(np.float32)
+    UT = np.ascontiguousarray(U.T.toarray())  # (dim, n)
+    n = U.shape[0]
+    q_idx = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
+    out_idx = np.empty((len(q_idx), k), dtype=np.int64)
+    out_cos = np.empty((len(q_idx), k), dtype=np.float32)
+    for start in range(0, len(q_idx), chunk):
+        q = q_idx[start : start + chunk]
+        sims = torch.from_numpy(np.asarray(U[q] @ UT, dtype=np.float32))
+        sims[torch.arange(len(q)), torch.from_numpy(q)] = -torch.inf
+        values, indices = torch.topk(sims, k, dim=1)
+        out_idx[start : start + len(q)] = indices.numpy()
+        out_cos[start : start + len(q)] = values.clamp(-1.0, 1.0).numpy()
+    return Neighbors(q_idx, out_idx, out_cos)
 
 
 def normalized_std(X: np.ndarray) -> float:
-    """Mean over dimensions of the std of the L2-normalised rows (SimSiam's signal)."""
+    """Mean over dimensions of the std of the L2-normalised rows (SimSiam's signal); for
+    mostly-zero rows from the non-zeros (per-column mean and mean square, float64)."""
+    if (U := unit_rows_sparse(X)) is not None:
+        mean = np.asarray(U.mean(axis=0)).ravel()
+        sq = np.asarray(U.multiply(U).mean(axis=0)).ravel()
+        return float(np.sqrt(np.clip(sq - mean**2, 0.0, None)).mean())
     return float(l2_normalize(X).std(axis=0).mean())
 
 
@@ -243,10 +282,16 @@ def diagnose(X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K) -> Geometry:
     """
     X = np.asarray(X, dtype=np.float32)
     n, dim = X.shape
-    nan_mask, inf_mask = np.isnan(X), np.isinf(X)
-    F = X[~(nan_mask | inf_mask).any(axis=1)]
+    if np.isfinite(X).all():  # the usual case: no masks, no copy
+        nan_mask = inf_mask = np.zeros((1, 1), dtype=bool)
+        F = X
+    else:
+        nan_mask, inf_mask = np.isnan(X), np.isinf(X)
+        F = X[~(nan_mask | inf_mask).any(axis=1)]
     m = len(F)
-    norms = np.linalg.norm(F.astype(np.float64), axis=1) if m else np.zeros(1)
+    norms = np.sqrt(np.einsum("ij,ij->i", F, F, dtype=np.float64)) if m else np.zeros(1)
+    S = sparse_view(F) if m else None
+    A = F if S is None else S  # TF-IDF rows: one CSR view for all the measures below
     g = Geometry(
         num_items=n,
         dim=dim,
@@ -261,14 +306,14 @@ def diagnose(X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K) -> Geometry:
         norm_std=float(norms.std()),
         norm_min=float(norms.min()),
         norm_max=float(norms.max()),
-        effective_rank=effective_rank(F) if m else float("nan"),
+        effective_rank=effective_rank(A) if m else float("nan"),
         max_rank=min(m, dim),
-        anisotropy=mean_cosine(F) if m > 1 else float("nan"),
-        uniformity=uniformity(F, seed=seed) if m > 1 else float("nan"),
+        anisotropy=mean_cosine(A) if m > 1 else float("nan"),
+        uniformity=uniformity(A, seed=seed) if m > 1 else float("nan"),
         uniformity_isotropic=sphere_uniformity(dim) if dim > 1 else float("nan"),
-        hubness=hubness(F, k, seed=seed),
+        hubness=hubness(A, k, seed=seed),
         hubness_k=k,
-        normalized_std=normalized_std(F) if m else float("nan"),
+        normalized_std=normalized_std(A) if m else float("nan"),
         normalized_std_isotropic=float(1 / np.sqrt(dim)),
     )
     g.status, g.verdict, g.warnings = verdict(g)
@@ -344,11 +389,15 @@ def _say(finding: tuple[str, str]) -> str:
 
 
 def _pair_sq_distances(U: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """``||U[i] - U[j]||^2`` ``(len(i),)`` float64 for rows of ``U`` ``(n, dim)``, as
+    """``||U[i] - U[j]||^2`` ``(len(i),)`` float64 for rows of ``U`` ``(n, dim)`` (dense, or
+    CSR), as
     ``|u|^2 + |v|^2 - 2 u.v``: row products from a CSR view when ``U`` is mostly zeros,
     else chunked ``einsum`` (no ``(pairs, dim)`` difference array)."""
-    sq = np.einsum("ij,ij->i", U, U, dtype=np.float64)
-    S = sparse_view(U)
+    S = U if hasattr(U, "tocsr") else sparse_view(U)
+    if S is not None:
+        sq = np.asarray(S.multiply(S).sum(1), dtype=np.float64).ravel()
+    else:
+        sq = np.einsum("ij,ij->i", U, U, dtype=np.float64)
     dots = np.empty(len(i), dtype=np.float64)
     for start in range(0, len(i), 8_192):
         a, b = i[start : start + 8_192], j[start : start + 8_192]

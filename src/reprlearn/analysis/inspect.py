@@ -29,13 +29,24 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from reprlearn.analysis.geometry import Geometry, diagnose
+from reprlearn.analysis.geometry import (
+    Geometry,
+    diagnose,
+    sparse_nearest_neighbors,
+)
 from reprlearn.analysis.neighbor_sheet import neighbor_sheet
 from reprlearn.analysis.neighbors import nearest_neighbors, search
 from reprlearn.analysis.plots import projection_scatter, shorten, similarity_heatmap
-from reprlearn.analysis.projection import METHODS, Projection, check_available, project_2d
+from reprlearn.analysis.projection import (
+    MAX_POINTS,
+    METHODS,
+    Projection,
+    check_available,
+    project_2d,
+)
 from reprlearn.analysis.similarity import cosine_similarity_matrix, stratified_sample
 from reprlearn.errors import DataError, ReprlearnError
+from reprlearn.evaluation.sparsity import sparse_view
 from reprlearn.store import EmbeddingStore
 from reprlearn.tables import write_csv
 
@@ -213,7 +224,7 @@ def inspect(
     chosen = _class_ids(store, y, classes)
     query_vectors = _embed_queries(store, queries) if queries else None
     picked = stratified_sample(y, sample, seed, n_items=len(X), classes=chosen)
-    nb = nearest_neighbors(X, k, queries=picked)
+    nb = _nearest(X, k, picked)
     qnb = search(X, query_vectors, k) if query_vectors is not None else None
     wanted = [picked, nb.indices.ravel()] + ([qnb.indices.ravel()] if qnb else [])
     items, modality, notes = _load_items(store, ids, np.unique(np.concatenate(wanted)))
@@ -430,7 +441,7 @@ def _agreement(X: np.ndarray, y: np.ndarray | None, k: int, seed: int):
     if len(X) > AGREEMENT_MAX_QUERIES:
         rng = np.random.default_rng(seed)
         queries = np.sort(rng.choice(len(X), AGREEMENT_MAX_QUERIES, replace=False))
-    nb = nearest_neighbors(X, k, queries=queries)
+    nb = _nearest(X, k, queries)
     shares = np.bincount(y) / len(y)
     return nb.label_agreement(y), float((shares**2).sum()), len(nb.queries)
 
@@ -477,7 +488,28 @@ def _names(y, label_names, picked) -> list[str]:
     return [label_names[int(y[i])] if label_names else str(int(y[i])) for i in picked]
 
 
+def _nearest(X: np.ndarray, k: int, queries: np.ndarray | None):
+    """Exact cosine neighbours of ``queries`` (rows; None = all): sparse-dense products
+    for finite mostly-zero rows such as TF-IDF (:func:`sparse_nearest_neighbors`), else
+    :func:`nearest_neighbors`."""
+    if np.isfinite(X).all() and (S := sparse_view(X)) is not None:
+        return sparse_nearest_neighbors(S, k, queries)
+    return nearest_neighbors(X, k, queries=queries)
+
+
 def _project(X: np.ndarray, method: str, seed: int) -> Projection:
+    if method == "pca" and np.isfinite(X).all() and (S := sparse_view(X)) is not None:
+        # mostly-zero rows (TF-IDF): the same PCA by ARPACK on the CSR rows, centred
+        # implicitly (scikit-learn), instead of a randomized SVD of the dense matrix
+        from sklearn.decomposition import PCA
+
+        idx = np.arange(len(X))
+        if len(X) > MAX_POINTS["pca"]:  # the seeded subsample of project_2d
+            rng = np.random.default_rng(seed)
+            idx = np.sort(rng.choice(len(X), size=MAX_POINTS["pca"], replace=False))
+        pca = PCA(n_components=2, svd_solver="arpack", random_state=seed).fit(S[idx])
+        points = np.ascontiguousarray(pca.transform(S[idx]), dtype=np.float32)
+        return Projection(points, idx, "pca", pca.explained_variance_ratio_)
     finite = np.flatnonzero(np.isfinite(X).all(axis=1))
     proj = project_2d(X[finite], method, seed=seed)
     proj.indices = finite[proj.indices]
