@@ -7,7 +7,10 @@ minimising ``mean_i CE_i + ||W||^2 / (2 C n)`` (= ``sum CE + ||W||^2 / (2C)`` di
 search, history 10, stop when the largest gradient entry < ``tol``, as sklearn's ``gtol``)
 in float32 on the chosen device, so it runs on a GPU when there is one. Mostly-zero
 features (TF-IDF) on the CPU keep a CSR view and standardise implicitly (see
-:class:`_SparseDesign`): each L-BFGS step costs ``nnz x k``, not ``n x dim x k``.
+:class:`_SparseDesign`): each L-BFGS step costs ``nnz x k``, not ``n x dim x k``, and
+columns that are all zero in the training rows (most of a small TF-IDF sample's
+vocabulary) are left out of the fit: their weights stay exactly 0 (zero gradient), so the
+optimum is the same with far fewer parameters.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.metrics import confusion_matrix, f1_score
 
@@ -60,13 +64,14 @@ class LinearProbe:
         self.device = device
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> LinearProbe:
-        """Fit on ``X`` float ``(n, dim)`` and ``y`` int ``(n,)``; returns ``self``.
+        """Fit on ``X`` float ``(n, dim)`` (an array, or a scipy sparse matrix) and ``y``
+        int ``(n,)``; returns ``self``.
 
         Raises:
             ValueError: mismatched lengths, fewer than 2 classes, or ``C <= 0``.
         """
-        X, y = np.asarray(X), np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y):
+        X, y = (X if sp.issparse(X) else np.asarray(X)), np.asarray(y)
+        if X.ndim != 2 or X.shape[0] != len(y):
             raise ValueError(f"X must be (n, dim) and y (n,); got {X.shape} and {y.shape}")
         if self.C <= 0:
             raise ValueError(f"C must be > 0, got {self.C}")
@@ -75,8 +80,11 @@ class LinearProbe:
             raise ValueError("the linear probe needs at least 2 classes")
         dev = resolve_device(self.device)
         S = sparse_view(X) if dev.type == "cpu" else None
-        design = _SparseDesign(S, self.standardize) if S is not None else None
-        if design is not None:
+        X = X.toarray() if S is None and sp.issparse(X) else X
+        used = None  # mostly-zero rows: the columns with a non-zero (the others keep W = 0)
+        if S is not None:
+            used = np.flatnonzero(np.diff(S.tocsc().indptr))
+            design = _SparseDesign(S[:, used], self.standardize)
             mean, scale, Xt = design.mean, design.scale, design
             work = S.nnz * len(self.classes_)
         else:
@@ -97,6 +105,10 @@ class LinearProbe:
             )
         self.mean_, self.scale_ = mean.cpu().numpy(), scale.cpu().numpy()
         self.coef_, self.intercept_ = W.cpu().numpy(), b.cpu().numpy()
+        if used is not None:  # all-zero columns: mean 0, scale 1, weight 0 (exactly the
+            # optimum: their gradient is always 0, so L-BFGS never moves them)
+            self.mean_, self.scale_, self.coef_ = _expand(used, X.shape[1], self.mean_,
+                                                          self.scale_, self.coef_)  # fmt: skip
         return self
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
@@ -118,6 +130,15 @@ class LinearProbe:
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
         """Accuracy in [0, 1]."""
         return float((self.predict(X) == np.asarray(y)).mean())
+
+
+def _expand(used: np.ndarray, dim: int, mean, scale, coef):
+    """Mean, scale ``(dim,)`` and coefficients ``(k, dim)`` from those of the ``used``
+    columns (the others: mean 0, scale 1, coefficient 0)."""
+    full_mean, full_scale = np.zeros(dim, np.float32), np.ones(dim, np.float32)
+    full_coef = np.zeros((len(coef), dim), np.float32)
+    full_mean[used], full_scale[used], full_coef[:, used] = mean, scale, coef
+    return full_mean, full_scale, full_coef
 
 
 @contextlib.contextmanager
