@@ -6,22 +6,25 @@ sentences drawn (seed 0) from MR (pos/neg) and SUBJ (subjective/objective), labe
 ``MR:pos`` etc.: many classes, short texts, as issue 16 asks.
 
 Encoders: ``tfidf`` (4,096-d), ``lsa:256`` and ``minilm`` (384-d), each embedded once
-into ``--work`` (reused on rerun; the MiniLM embedding seconds are the budget every
-encoder's evaluation is measured against). Then every stage of ``compare``'s evaluation
-(inspect with its geometry, linear, kNN, k-means, MTEB, LogME, label efficiency at
-budgets 1, 2, 5, 10, all x 5 repeats) runs on the same stores twice, in one run: with
-the implementation at ``--before`` (a ``git worktree`` of an older commit, imported in
-a subprocess through ``PYTHONPATH``) and with this checkout's. Other engineers load the
-CPU, so only the ratios of one run mean something.
+into ``--work`` (reused on rerun). Then, in each of ``--rounds`` rounds: MiniLM embeds
+the whole set again into a temporary folder (timed: the budget every encoder's
+evaluation is measured against, measured in the same run because other engineers load
+the same CPU), and every stage of ``compare``'s evaluation (inspect with its geometry,
+linear, kNN, k-means, MTEB, LogME, label efficiency at budgets 1, 2, 5, 10, all x 5
+repeats) runs on the stores with the implementation at ``--before`` (a ``git worktree``
+of an older commit, imported in a subprocess through ``PYTHONPATH``) and with this
+checkout's. The load average is recorded around each part.
 
-Prints one JSON line per (implementation, encoder, stage) with the seconds, one per
-(encoder, stage) with ``before_s``, ``after_s`` and ``speedup``, one per encoder with
-the total evaluation seconds against MiniLM's embedding, and the scores of both
-implementations (they must agree within their intervals).
+Prints one JSON line per (round, implementation, encoder, stage) with the seconds and
+the scores, one per (encoder, stage) with the median ``before_s``, ``after_s`` and
+``speedup`` over rounds, and one per encoder with the median total evaluation seconds
+against the median MiniLM embedding seconds. Scores of both implementations must agree
+within their intervals.
 
-Usage: ``python benchmarks/compare_stages.py --before /tmp/old/src [--work /tmp/cmp]``
-(``git worktree add /tmp/old COMMIT`` first; without ``--before`` only "after" runs).
-Budget: about 3 to 10 minutes on 2 busy cores (both implementations, three encoders).
+Usage: ``python benchmarks/compare_stages.py --before /tmp/old/src [--work /tmp/cmp]
+[--rounds 3]`` (``git worktree add /tmp/old COMMIT`` first; without ``--before`` only
+"after" runs). Budget per round: about 1 minute on 2 quiet cores after issue 16 (3 to
+10 minutes for the implementation before it), several times that under load.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from inspect import signature as inspect_signature
 from pathlib import Path
@@ -94,6 +99,23 @@ def embed_all(work: Path) -> dict[str, float]:
     return seconds
 
 
+def embed_minilm_seconds(work: Path) -> float:
+    """Seconds MiniLM takes to embed the whole CSV now (into a temporary folder)."""
+    from reprlearn import embed, load_dataset
+    from reprlearn.encoders import load_encoder
+
+    ds = load_dataset(str(work / "text10k.csv"))
+    encoder = load_encoder("minilm")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        embed(ds, encoder, Path(tmp) / "minilm", progress=False)
+        return time.perf_counter() - start
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def run_stages(work: Path, seed: int = 0) -> list[dict]:
     """Time every evaluation stage of ``compare`` on each store with the importable
     reprlearn (as ``compare._evaluate`` calls them); returns one row per stage."""
@@ -141,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", help="src folder of the old implementation")
     parser.add_argument("--work", default="/tmp/reprlearn-compare-stages")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds; medians are reported")
     parser.add_argument("--stages-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = Path(args.work)
@@ -149,32 +172,47 @@ def main() -> None:
         return
     work.mkdir(parents=True, exist_ok=True)
     embed_seconds = embed_all(work)
-    print(json.dumps({"embed_seconds": embed_seconds, "data": str(work / "text10k.csv")}))
+    print(json.dumps({"embed_seconds_cached_stores": embed_seconds,
+                      "data": str(work / "text10k.csv")}))  # fmt: skip
     impls = {"after": str(Path(__file__).resolve().parents[1] / "src")}
     if args.before:
         impls = {"before": args.before, **impls}
-    results = {}
-    for label, src in impls.items():
-        env = {**os.environ, "PYTHONPATH": src}
-        done = subprocess.run([sys.executable, __file__, "--work", str(work), "--stages-only"],
-                              env=env, check=True, capture_output=True, text=True)  # fmt: skip
-        results[label] = json.loads(done.stdout.strip().splitlines()[-1])
-        for row in results[label]:
-            print(json.dumps({"impl": label, **row}, default=float))
+    rows: dict[str, list[list[dict]]] = {label: [] for label in impls}
+    minilm: list[float] = []
+    for round_ in range(args.rounds):
+        load = _load()
+        minilm.append(embed_minilm_seconds(work))
+        print(json.dumps({"round": round_, "minilm_embed_s": round(minilm[-1], 2),
+                          "load_before": load, "load_after": _load()}))  # fmt: skip
+        for label, src in impls.items():
+            env = {**os.environ, "PYTHONPATH": src}
+            load = _load()
+            done = subprocess.run([sys.executable, __file__, "--work", str(work),
+                                   "--stages-only"], env=env, check=True,
+                                  capture_output=True, text=True)  # fmt: skip
+            rows[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(json.dumps({"round": round_, "impl": label, "load_before": load,
+                              "load_after": _load()}))  # fmt: skip
+            for row in rows[label][-1]:
+                print(json.dumps({"round": round_, "impl": label, **row}, default=float))
+    embed_s = statistics.median(minilm)
     for name in ENCODERS:
-        totals = {}
-        for label, rows in results.items():
-            totals[label] = sum(r["s"] for r in rows if r["encoder"] == name)
-        if "before" in results:
+        medians = {label: {stage: statistics.median(_seconds(r, name, stage) for r in runs)
+                           for stage in STAGES} for label, runs in rows.items()}  # fmt: skip
+        if "before" in rows:
             for stage in STAGES:
-                b, a = (next(r["s"] for r in results[x] if r["encoder"] == name
-                             and r["stage"] == stage) for x in ("before", "after"))  # fmt: skip
+                b, a = medians["before"][stage], medians["after"][stage]
                 print(json.dumps({"encoder": name, "stage": stage, "before_s": round(b, 2),
                                   "after_s": round(a, 2), "speedup": round(b / a, 1)}))  # fmt: skip
+        totals = {label: statistics.median(sum(_seconds(r, name, st) for st in STAGES)
+                                           for r in runs) for label, runs in rows.items()}  # fmt: skip
         print(json.dumps({"encoder": name, **{f"eval_{k}_s": round(v, 1) for k, v in totals.items()},
-                          "minilm_embed_s": round(embed_seconds["minilm"], 1),
-                          "eval_after_over_minilm_embed": round(totals["after"]
-                                                                / embed_seconds["minilm"], 2)}))  # fmt: skip
+                          "minilm_embed_s": round(embed_s, 1), "rounds": args.rounds,
+                          "eval_after_over_minilm_embed": round(totals["after"] / embed_s, 2)}))  # fmt: skip
+
+
+def _seconds(rows: list[dict], encoder: str, stage: str) -> float:
+    return next(r["s"] for r in rows if r["encoder"] == encoder and r["stage"] == stage)
 
 
 if __name__ == "__main__":
