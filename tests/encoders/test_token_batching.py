@@ -271,6 +271,6 @@ def test_an_explicit_batch_size_gives_batches_of_that_many_texts(tiny_st, shared
     sizes = []
     forward = enc.forward
     monkeypatch.setattr(enc, "forward", lambda b: sizes.append(len(b["input_ids"])) or forward(b))
-    ids, _, _ = encode_rows(mr, np.arange(100), Run(enc, 16, 0, "raise", False, str), len)
+    ids, _, _ = encode_rows(mr, np.arange(100), Run(enc, 16, 0, "raise", False, str), abs)
     assert sum(collated) == 100 and sorted(sizes)[-1] == 16 and sum(sizes) == 100
     assert ids.tolist() == list(range(100))
