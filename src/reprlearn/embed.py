@@ -27,6 +27,7 @@ from reprlearn.batching import (
     torch_threads,
 )
 from reprlearn.data.items import decode_item, describe_row
+from reprlearn.data.labels import label_array
 from reprlearn.data.load import source_spec
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.distributed.ray_engine import RayOptions, write_shards_ray
@@ -299,9 +300,7 @@ def _write_shards(
     enc, n, shard_size = run.encoder, dataset.num_rows, writer.manifest["shard_size"]
     expected = expected_shards(n, shard_size)
     writer.remove_extra_shards(set(expected))
-    labels_all = (
-        np.asarray(dataset["label"]) if writer.manifest["label_names"] is not None else None
-    )
+    labels_all = label_array(dataset) if writer.manifest["label_names"] is not None else None
     start, done_now = time.perf_counter(), 0
     with progress_bar(f"embed {enc.name}", total=n, enabled=progress) as advance:
         if ray_run is not None:

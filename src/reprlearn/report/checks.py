@@ -114,7 +114,9 @@ def check_split(ds: Any, ds_test: Any | None, source: str, k: int = 20) -> tuple
     """
     import numpy as np
 
-    labels = np.asarray(ds["label"])
+    from reprlearn.data.labels import label_array
+
+    labels = label_array(ds)
     names = list(getattr(ds.features["label"], "names", []) or [])
     if ds_test is None:
         counts = np.bincount(labels, minlength=max(len(names), 1))
