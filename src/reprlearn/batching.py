@@ -508,11 +508,22 @@ def thread_tuner(enc: Encoder) -> ThreadTuner:
     """A :class:`~reprlearn.thread_tuner.ThreadTuner` for ``enc``'s batches: on the CPU it
     chooses between all physical cores and half of them by measured speed (a shared
     machine runs faster on fewer threads), unless ``OMP_NUM_THREADS`` fixes the count; on
-    other devices it keeps the count."""
+    other devices it keeps the count. The CPU tuner is kept per process, encoder name and
+    dtype: later runs (shards, calls) start from what earlier ones measured."""
     threads = check_threads()
     cpu = getattr(getattr(enc, "device", None), "type", "cpu") == "cpu"
     auto = cpu and isinstance(enc, TorchEncoder) and "OMP_NUM_THREADS" not in os.environ
-    return ThreadTuner(thread_candidates(threads) if auto else [threads])
+    if not auto:
+        return ThreadTuner([threads])
+    candidates = tuple(thread_candidates(threads))
+    # one per process and model (costs are seconds per token of that model and dtype)
+    key = (enc.name or type(enc).__name__, str(getattr(enc, "dtype", "")), candidates)
+    if key not in _TUNERS:
+        _TUNERS[key] = ThreadTuner(candidates)
+    return _TUNERS[key].begin()
+
+
+_TUNERS: dict[tuple[Any, ...], ThreadTuner] = {}
 
 
 # Texts are tokenised in groups of about SUPER batches (by estimated length), then cut into

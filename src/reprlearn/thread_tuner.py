@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import torch
 
 T = TypeVar("T")
-PROBE_EVERY = 6  # batches between re-measurements of a count that is not the fastest
+PROBE_EVERY = 4  # batches before the first re-measurement of a slower count
+MAX_PROBE_EVERY = 64  # the interval doubles while re-measurements confirm the choice
 SMOOTHING = 0.5  # weight of the newest measurement in a count's running cost
 
 
@@ -37,13 +38,17 @@ class ThreadTuner:
 
     Args:
         candidates: thread counts to choose from (``>= 1``), tried in this order first.
-        probe_every: after every count has been measured, one batch in ``probe_every``
-            re-measures the count measured longest ago among the slower ones.
+        probe_every: batches between the first measurement of every count and the first
+            re-measurement of a slower one (the count measured longest ago); the interval
+            doubles (up to :data:`MAX_PROBE_EVERY`) each time a re-measurement confirms
+            the choice, and falls back to ``probe_every`` when one changes it, so a slow
+            count costs little once the choice is clear and a change of load is followed.
         clock: seconds now (``time.perf_counter``; tests pass a fake one).
 
-    Use :meth:`run` per batch and :meth:`close` at the end (restores the thread count
-    found at construction). ``chosen`` is the count measured fastest (the manifest's
-    ``timing.threads``).
+    Use :meth:`begin` before a run of batches, :meth:`run` per batch and :meth:`close`
+    at the end (restores the thread count found by :meth:`begin`); one tuner may serve
+    many runs in a process, keeping what it measured. ``chosen`` is the count measured
+    fastest.
     """
 
     def __init__(
@@ -58,10 +63,17 @@ class ThreadTuner:
             raise ValueError(f"probe_every must be >= 2, got {probe_every}")
         self.candidates = list(dict.fromkeys(int(c) for c in candidates))
         self.probe_every, self.clock = probe_every, clock
+        self.interval = probe_every
+        self.next_probe: int | None = None  # set once every count has been measured
         self.cost: dict[int, float] = {}  # seconds per unit of work, smoothed
         self.last_seen: dict[int, int] = {}
         self.batches = 0
         self.initial = torch.get_num_threads()
+
+    def begin(self) -> ThreadTuner:
+        """Start a run: remember the thread count to restore at :meth:`close`."""
+        self.initial = torch.get_num_threads()
+        return self
 
     @property
     def chosen(self) -> int:
@@ -73,14 +85,15 @@ class ThreadTuner:
         untried = [c for c in self.candidates if c not in self.cost]
         if untried:
             return untried[0]
-        if len(self.candidates) > 1 and self.batches % self.probe_every == 0:
+        if self.next_probe is not None and self.batches >= self.next_probe:
             others = [c for c in self.candidates if c != self.chosen]
             return min(others, key=lambda c: self.last_seen[c])
         return self.chosen
 
     def run(self, fn: Callable[[], T], work: float) -> T:
         """``fn()`` on the next count; its seconds per ``work`` unit (> 0) are recorded."""
-        count = self.next_count()
+        count, before = self.next_count(), self.chosen
+        probe = count != before and len(self.cost) == len(self.candidates)
         if torch.get_num_threads() != count:
             torch.set_num_threads(count)
         start = self.clock()
@@ -91,10 +104,18 @@ class ThreadTuner:
         self.cost[count] = per_unit if old is None else old + SMOOTHING * (per_unit - old)
         self.last_seen[count] = self.batches
         self.batches += 1
+        if len(self.candidates) > 1 and len(self.cost) == len(self.candidates):
+            if probe:  # confirmed: probe less often; changed: probe soon again
+                changed = self.chosen != before
+                self.interval = (
+                    self.probe_every if changed else min(2 * self.interval, MAX_PROBE_EVERY)
+                )
+            if probe or self.next_probe is None:
+                self.next_probe = self.batches + self.interval
         return result
 
     def close(self) -> None:
-        """Restore the thread count found at construction."""
+        """Restore the thread count found by :meth:`begin` (or at construction)."""
         if torch.get_num_threads() != self.initial:
             torch.set_num_threads(self.initial)
 
