@@ -207,9 +207,17 @@ def default_batch_size(encoder: Encoder) -> int:
 
 
 def default_workers(encoder: Encoder) -> int:
-    if not isinstance(encoder, TorchEncoder) or encoder.modality == "text":
+    """DataLoader worker processes: images, half the cores (at most 8) decode and
+    preprocess; texts, none on the CPU (a producer thread tokenises: processes would take
+    the cores the forward pass needs) and a quarter of the cores (at most 4) on a GPU,
+    where tokenising in one thread bounded throughput (see :func:`_encode_tokenized`)."""
+    if not isinstance(encoder, TorchEncoder):
         return 0
-    return max(1, min(8, (os.cpu_count() or 2) // 2))
+    cpus = os.cpu_count() or 2
+    if encoder.modality == "text":
+        gpu = getattr(getattr(encoder, "device", None), "type", "cpu") == "cuda"
+        return min(4, cpus // 4) if gpu else 0
+    return max(1, min(8, cpus // 2))
 
 
 class _Rows(torch.utils.data.Dataset):
@@ -476,7 +484,8 @@ def _encode_tokenized(raw: Sequence[Any], ids: np.ndarray, run: Run, advance):
     Earlier every text was tokenised twice (once to count, once in its batch), and on an
     H200 that host-side work bounded throughput; one padded call over the whole shard
     cost more than both (every text padded to the shard's longest) and ran before any
-    batch. Same vectors as before."""
+    batch. With ``run.num_workers`` > 0 (the default on a GPU, :func:`default_workers`)
+    groups are tokenised in that many worker processes instead. Same vectors as before."""
     enc = run.encoder
     good, texts, skipped = _valid_texts(raw, ids, run)
     advance(len(skipped))
@@ -484,7 +493,7 @@ def _encode_tokenized(raw: Sequence[Any], ids: np.ndarray, run: Run, advance):
         return [], [], skipped
     check_threads()
     groups, cut = _text_groups(enc, estimated_tokens(enc, texts), run)
-    sliced = prefetched(_grouped(enc, texts, groups, cut))
+    sliced = _tokenized_batches(enc, texts, groups, cut, run.num_workers)
     out_ids: list[int] = []
     out_vecs: list[np.ndarray] = []
     tuner = thread_tuner(enc)
@@ -550,28 +559,70 @@ def estimated_tokens(encoder: Encoder, texts: list[str], sample: int = 256) -> n
     return np.minimum(estimate, int(cap)) if cap else estimate
 
 
-def _text_groups(enc: Encoder, estimate: np.ndarray, run: Run):
-    """(groups of text positions to tokenise together, ``cut``: real counts of a group ->
-    its batches). Groups hold about :data:`SUPER` batches of texts of similar estimated
+@dataclass(frozen=True)
+class _Cut:
+    """Real token counts of a group -> its batches: by a token ``budget`` (at most
+    ``max_items`` texts), or ``size`` texts when ``budget`` is None (longest first)."""
+
+    budget: int | None
+    max_items: int
+    size: int
+
+    def __call__(self, real: np.ndarray) -> list[list[int]]:
+        if self.budget is not None:
+            return token_batches(real, self.budget, self.max_items)
+        ranked = np.argsort(-real, kind="stable")
+        return [ranked[s : s + self.size].tolist() for s in range(0, len(real), self.size)]
+
+
+def _text_groups(enc: Encoder, estimate: np.ndarray, run: Run) -> tuple[list[list[int]], _Cut]:
+    """(groups of text positions to tokenise together, the :class:`_Cut` of a group into
+    batches). Groups hold about :data:`SUPER` batches of texts of similar estimated
     length; batches follow the run's token budget, or ``batch_size`` items when set."""
     kind = getattr(getattr(enc, "device", None), "type", "cpu")
     if run.token_budget is None:  # an explicit --batch-size: items
         size, order = run.batch_size, np.argsort(-estimate, kind="stable")
         step = SUPER * size
         groups = [order[s : s + step].tolist() for s in range(0, len(order), step)]
-
-        def cut(real: np.ndarray) -> list[list[int]]:
-            ranked = np.argsort(-real, kind="stable")
-            return [ranked[s : s + size].tolist() for s in range(0, len(real), size)]
-
-        return groups, cut
+        return groups, _Cut(None, size, size)
     budget = run.token_budget
     budget = token_budget(estimate, kind) if budget == "auto" else int(budget)
+    groups = token_batches(estimate, SUPER * budget, max_items=len(estimate))
+    return groups, _Cut(budget, max_batch_items(kind), run.batch_size)
 
-    def by_budget(real: np.ndarray) -> list[list[int]]:
-        return token_batches(real, budget, max_batch_items(kind))
 
-    return token_batches(estimate, SUPER * budget, max_items=len(estimate)), by_budget
+class _TokenGroups(torch.utils.data.Dataset):
+    """Group ``g`` -> its ``(rows, batch)`` list (:func:`_grouped`), tokenised in a
+    DataLoader worker process."""
+
+    def __init__(self, encoder: Encoder, texts: list[str], groups, cut: _Cut) -> None:
+        self.encoder, self.texts, self.groups, self.cut = encoder, texts, groups, cut
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def __getitem__(self, g: int) -> list[tuple[list[int], Any]]:
+        return [
+            (rows, dict(batch))
+            for rows, batch in _grouped(self.encoder, self.texts, [self.groups[g]], self.cut)
+        ]
+
+
+def _tokenized_batches(enc: Encoder, texts: list[str], groups, cut: _Cut, workers: int):
+    """``(rows, batch)`` batches, tokenised in a producer thread, or, with ``workers`` > 0,
+    in that many DataLoader worker processes (a group each; page-locked for a GPU)."""
+    if workers <= 0:
+        return prefetched(_grouped(enc, texts, groups, cut))
+    # forked workers must not use the tokenizer's own thread pool (Hugging Face tokenizers
+    # disables it in a fork, with a warning, unless this is set)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    loader = DataLoader(
+        _TokenGroups(enc, texts, groups, cut),
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=getattr(getattr(enc, "device", None), "type", "cpu") == "cuda",
+    )
+    return (item for group in loader for item in group)
 
 
 def _grouped(encoder: Encoder, texts: list[str], groups: list[list[int]], cut):

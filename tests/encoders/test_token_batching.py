@@ -274,3 +274,30 @@ def test_an_explicit_batch_size_gives_batches_of_that_many_texts(tiny_st, shared
     ids, _, _ = encode_rows(mr, np.arange(100), Run(enc, 16, 0, "raise", False, str), abs)
     assert sum(collated) == 100 and sorted(sizes)[-1] == 16 and sum(sizes) == 100
     assert ids.tolist() == list(range(100))
+
+
+def test_texts_tokenised_in_worker_processes_give_the_same_store(tiny_st, shared_data, tmp_path):
+    """``num_workers`` > 0 (the default for texts on a GPU) tokenises groups in worker
+    processes: same ids, order and vectors as the producer thread."""
+    from reprlearn.data import load_dataset
+    from reprlearn.embed import embed
+
+    enc = load_encoder(f"st:{tiny_st}")
+    ds = load_dataset(str(shared_data / "senteval" / "TREC")).select(range(400))
+    kw = dict(progress=False, precision="fp32", shard_size=150)
+    thread = embed(ds, enc, tmp_path / "thread", num_workers=0, **kw)
+    workers = embed(ds, enc, tmp_path / "workers", num_workers=2, **kw)
+    assert workers.ids().tolist() == thread.ids().tolist() == list(range(400))
+    np.testing.assert_allclose(workers.to_numpy()[0], thread.to_numpy()[0], atol=1e-6)
+
+
+def test_default_workers_tokenise_in_processes_only_for_a_gpu(tiny_st, monkeypatch):
+    from reprlearn.batching import default_workers
+
+    enc = load_encoder(f"st:{tiny_st}")
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert default_workers(enc) == 0  # CPU: the cores run the forward pass
+    enc.device = torch.device("cuda")  # only the attribute: no GPU needed
+    assert default_workers(enc) == 4
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert default_workers(enc) == 0
