@@ -39,6 +39,7 @@ def test_rankme_then_logme_on_the_same_features_decompose_once(digits, monkeypat
     spectrum._LAST.clear()
     rank, score = effective_rank(X), logme(X, y)
     assert len(calls) == 1  # LogME took the spectrum RankMe computed
+    assert not spectrum._LAST  # and released it (no 4,096^2 matrices left in memory)
     spectrum._LAST.clear()
     assert (effective_rank(X), logme(X, y)) == (rank, score)
     assert logme(X + 1.0, y) != score and len(calls) == 3  # other values: a new one

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reprlearn.evaluation.sparsity import sparse_view
-from reprlearn.evaluation.spectrum import gram_spectrum
+from reprlearn.evaluation.spectrum import gram_spectrum, release
 
 
 @dataclass
@@ -92,6 +92,7 @@ def logme_fit(X: np.ndarray, y: np.ndarray) -> LogMEFit:
         keep = np.sqrt(spectrum.eigenvalues) > 1e-10
         sigma = spectrum.eigenvalues[keep]
         proj = spectrum.project(np.asarray(f.T @ Y))[keep] / np.sqrt(sigma)[:, None]
+        release()  # RankMe (before) and LogME (now) have used it: free its memory
         # the exact evidence counts the r directions with s > 0 (log det of
         # I/beta + F F^T / alpha); the reference's D equals r up to directions whose
         # rounding noise it keeps (each adds log(alpha)/2 - log(alpha + ~0)/2 = 0), but

@@ -7,7 +7,7 @@ right singular vectors of the uncentred features (You et al. 2021, thuml/LogME
 ``truncated_svd``). ``compare`` runs them on the same store one after the other, so the
 ``O(d^3)`` part (for a 4,096-d TF-IDF store the largest single cost of its evaluation)
 is done once: :func:`gram_spectrum` keeps the last decomposition, keyed by a hash of the
-features' bytes.
+features' bytes, until LogME has used it (:func:`release`).
 
 Method: LAPACK ``dsytrd`` reduces ``G = F^T F`` (float64) to a tridiagonal ``T = Q^T G Q``
 (the cost of an eigenvalues-only ``eigvalsh``); ``T``'s eigenvalues and vectors ``S``
@@ -106,6 +106,12 @@ def gram_spectrum(F) -> GramSpectrum:
     return spectrum
 
 
+def release() -> None:
+    """Drop the kept decomposition (LogME calls it when done: for a 4,096-d store the
+    reflectors and eigenvectors hold about 270 MB)."""
+    _LAST.clear()
+
+
 def _decompose(G: np.ndarray, columns: np.ndarray, n_features: int) -> GramSpectrum:
     m = len(G)
     if m == 0:
@@ -125,4 +131,4 @@ def _decompose(G: np.ndarray, columns: np.ndarray, n_features: int) -> GramSpect
                         diagonal, offdiagonal)  # fmt: skip
 
 
-__all__ = ["GramSpectrum", "features_key", "gram_spectrum"]
+__all__ = ["GramSpectrum", "features_key", "gram_spectrum", "release"]
