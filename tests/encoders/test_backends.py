@@ -161,3 +161,26 @@ def test_exported_backend_matches_torch(backend, tiny_st, mr_sentences, cosine_r
     facts = load_encoder(f"st:{tiny_st}", backend=backend).describe()
     assert facts["backend"] == backend and facts["backend_run"]["precision"] == "fp32"
     assert len(list((tmp_path / "cache" / "exported").iterdir())) == 1  # exported once
+
+
+def test_every_int8_batch_is_spot_checked_against_fp32(tiny_st, mr_sentences):
+    """A quantised model that is wrong at one batch shape (measured: OpenVINO's static
+    int8 MiniLM on a 128 x 32-token MR batch, cosines 0.66-0.87) must not be written: the
+    first and last text of each batch are compared with the fp32 model. Stand-in for the
+    int8 model: the same encoder with re-initialised weights, checked against the saved
+    fp32 weights."""
+    import torch
+
+    from reprlearn.encoders.int8_quality import Int8QualityError
+    from reprlearn.encoders.sentence_transformers import _reinitialise
+
+    enc = load_encoder(f"st:{tiny_st}")
+    reference = load_encoder(f"st:{tiny_st}").model
+    enc.backend_facts, enc._reference = {"precision": "int8"}, reference
+    batch = enc.collate(mr_sentences[:6])
+    with torch.inference_mode():
+        enc.forward(batch)  # the same weights: passes, and is counted
+        assert enc.backend_facts["int8_batches"] == {"checked": 1, "min_cosine": 1.0}
+        _reinitialise(enc.model)
+        with pytest.raises(Int8QualityError, match=r"a batch of 6 texts x \d+ tokens gave"):
+            enc.forward(batch)
