@@ -33,12 +33,15 @@ from typing import Any
 from reprlearn.errors import ReprlearnError
 
 BACKENDS = ("auto", "torch", "onnx", "openvino")
-# Fastest first, as measured by benchmarks/embed_text.py on a 2-core AMX CPU (MiniLM,
-# TREC/SST2/MR/SUBJ, docs in the README): torch with bf16 weights and token-budget batches
-# ahead of the fp32 ONNX Runtime and OpenVINO models.
+# Fastest first, as measured by benchmarks/embed_text.py on a 2-core AMX CPU shared with
+# other jobs (load 5-9; MiniLM, 500 texts per set, sentences/s medians of 3 rounds):
+# reprlearn torch bf16 vs reprlearn on OpenVINO fp32: TREC 442 vs 398, SST2 364 vs 375,
+# MR 473 vs 430, SUBJ 237 vs 180 (openvino environment); vs on ONNX Runtime fp32: TREC 225
+# vs 92, SST2 380 vs 112, MR 211 vs 51, SUBJ 288 vs 65 (onnx environment).
 SPEED_ORDER = ("torch", "openvino", "onnx")
-# --precision int8, fastest first (same benchmark): OpenVINO's static int8 ahead of
-# ONNX Runtime's dynamic int8.
+# --precision int8 (same runs): OpenVINO's static int8 passes the quality gate (TREC: mean
+# cosine 0.9985, pair Spearman 99.81); ONNX Runtime's dynamic int8 fails it on all four sets
+# (mean cosine 0.990-0.994, pair Spearman 98.6-99.1), so it ranks last.
 INT8_ORDER = ("openvino", "onnx")
 # what each backend runs: torch any torch dtype; onnx/openvino their exported fp32 model,
 # or int8
