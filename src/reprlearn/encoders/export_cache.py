@@ -25,12 +25,14 @@ Source: sentence-transformers, "Speeding up Inference"
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import platform
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +123,9 @@ def _build(source: str, backend: str, precision: str, calibration: list[str], fo
         model = SentenceTransformer(source, backend=backend, device="cpu")  # optimum exports
         model.save(str(tmp))
         facts: dict[str, Any] = {"backend": backend, "precision": precision, "file": None}
-        if precision == "int8":
-            facts.update(_quantize(model, backend, tmp, calibration))
+        if precision == "int8":  # NNCF's progress bars go to stderr, not into --json output
+            with contextlib.redirect_stdout(sys.stderr):
+                facts.update(_quantize(model, backend, tmp, calibration))
         facts["versions"] = _versions(backend)
         (tmp / MARKER).write_text(json.dumps(facts, indent=2))
         folder.parent.mkdir(parents=True, exist_ok=True)
