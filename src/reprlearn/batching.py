@@ -184,8 +184,15 @@ def physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-def torch_threads() -> int:
-    """Torch's intra-op threads now (the manifest's ``timing.threads``)."""
+def torch_threads(encoder: Encoder | None = None) -> int:
+    """Intra-op threads of the manifest's ``timing.threads``: the count ``encoder``'s
+    batches ran on last when a CPU thread tuner chose it (:func:`thread_tuner`; the count
+    is restored afterwards), else torch's count now."""
+    if encoder is not None:
+        key = (encoder.name or type(encoder).__name__, str(getattr(encoder, "dtype", "")))
+        for (name, dtype, _), tuner in _TUNERS.items():
+            if (name, dtype) == key:
+                return tuner.chosen
     return torch.get_num_threads()
 
 

@@ -331,7 +331,7 @@ def _write_shards(
             "encoder": enc.describe(),
             "versions": library_versions(),
             "timing": {
-                "threads": torch_threads(),
+                "threads": torch_threads(enc),
                 "seconds": round(seconds, 3),
                 "items": done_now,
                 "items_per_s": done_now / seconds if done_now and seconds > 0 else None,

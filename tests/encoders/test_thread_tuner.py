@@ -3,6 +3,7 @@ the text batching loop (:func:`reprlearn.batching.thread_tuner`)."""
 
 from __future__ import annotations
 
+import datasets
 import numpy as np
 import pytest
 import torch
@@ -136,3 +137,22 @@ def test_embed_on_one_or_all_threads_gives_the_same_vectors(tiny_st, mr_sentence
     monkeypatch.setattr("reprlearn.batching.thread_candidates", lambda c: [c])
     fixed = encode_items(f"st:{tiny_st}", texts, precision="fp32")
     np.testing.assert_allclose(tuned, fixed, atol=1e-5)
+
+
+def test_manifest_threads_is_the_count_the_tuner_chose(tiny_st, tmp_path, monkeypatch):
+    """The manifest's timing.threads was torch's count after the run, which the tuner had
+    restored: it now reports the count the batches ran on."""
+    from reprlearn import batching
+    from reprlearn.embed import embed
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(batching, "_TUNERS", {})
+    monkeypatch.setattr(batching, "check_threads", lambda: 2)
+    enc = load_encoder(f"st:{tiny_st}")
+    texts = datasets.Dataset.from_dict({"text": [f"text {i} " * (i % 7 + 1) for i in range(40)]})
+    embed(texts, enc, tmp_path / "a", progress=False, precision="fp32")
+    (tuner,) = batching._TUNERS.values()
+    tuner.cost = {2: 2.0, 1: 1.0}  # one thread measured faster
+    assert batching.torch_threads(enc) == 1
+    store = embed(texts, enc, tmp_path / "b", progress=False, precision="fp32")
+    assert store.manifest["timing"]["threads"] == tuner.chosen
