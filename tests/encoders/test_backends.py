@@ -37,6 +37,8 @@ def test_auto_picks_an_installed_backend_and_says_why():
     chosen, why = resolve_backend("auto")
     assert backend_problem(chosen) is None
     assert why.startswith(f"auto picked {chosen}")
+    for other in {"torch", "onnx", "openvino"} - {chosen}:  # never "measured" when absent
+        assert f"{other}: not installed" in why or backend_problem(other) is None
     assert resolve_backend("torch") == ("torch", "torch: asked for")
 
 
@@ -47,7 +49,8 @@ def test_auto_skips_backends_that_are_not_installed(monkeypatch):
     monkeypatch.setattr(backends, "backend_problem", lambda b: None if b == "torch" else "no")
     assert resolve_backend("auto") == (
         "torch",
-        "auto picked torch, the fastest measured here (onnx: not installed)",
+        "auto picked torch, the fastest backend installed here by the ranking of "
+        "benchmarks/embed_text.py on a CPU (onnx: not installed)",
     )
 
 
@@ -91,7 +94,8 @@ def test_int8_and_torch_dtypes_go_to_the_backends_that_run_them(monkeypatch, dig
         resolve_backend("onnx", "bf16")
     assert resolve_backend("auto", "int8") == (
         "onnx",
-        "auto picked onnx, the int8 backend measured here (openvino: not installed)",
+        "auto picked onnx, the int8 backend installed here by the ranking of "
+        "benchmarks/embed_text.py on a CPU (openvino: not installed)",
     )
     assert resolve_backend("auto", "fp32")[0] == "torch"
     with pytest.raises(BackendUnavailableError, match="'pixels' runs in torch"):

@@ -57,7 +57,7 @@ def embed(
     backend: Annotated[
         str,
         typer.Option(
-            help="auto (the fastest measured here, recorded in the manifest), torch, onnx "
+            help="auto (the fastest installed backend by a measured ranking, recorded in the manifest), torch, onnx "
             "or openvino (st: models, sentence-transformers' backends; each needs its own "
             'environment: pip install "reprlearn[onnx]" or "reprlearn[openvino]")'
         ),
