@@ -338,12 +338,7 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
     with torch.inference_mode(), contextlib.closing(_Closable(batches)):
         for good_ids, batch, bad in batches:
             for row, item in bad:
-                if run.on_error == "raise":
-                    raise DataError(
-                        f"{run.describe(row)}: {item.reason}. Fix it, or pass --on-error skip "
-                        "to skip such items (they are counted in the manifest)"
-                    )
-                skipped.append({"id": row, "reason": item.reason})
+                skipped.append(bad_item(run, row, item.reason))
             if good_ids:
                 vecs = (
                     enc.forward(enc.move(batch)).float().cpu().numpy()
@@ -438,12 +433,7 @@ def _pipelined_shards(source, column, pending, run: Run, advance):
     with torch.inference_mode():
         for k, (good_ids, batch, bad) in zip(owner, loader, strict=True):
             for row, item in bad:
-                if run.on_error == "raise":
-                    raise DataError(
-                        f"{run.describe(row)}: {item.reason}. Fix it, or pass --on-error skip "
-                        "to skip such items (they are counted in the manifest)"
-                    )
-                skipped.append({"id": row, "reason": item.reason})
+                skipped.append(bad_item(run, row, item.reason))
             if good_ids:
                 out_vecs.append(enc.forward(enc.move(batch)).float().cpu().numpy())
                 out_ids += good_ids
@@ -464,6 +454,17 @@ def _finish(out_ids: list[int], out_vecs: list[np.ndarray], skipped: list, run: 
     return np.asarray(out_ids, dtype=np.int64)[order], X.astype(np.float32), skipped
 
 
+def bad_item(run: Run, row: int, reason: str) -> dict[str, Any]:
+    """A bad item at ``row``: raises :class:`DataError` naming the row, its reason and the
+    fix when the run's ``on_error`` is ``raise``; else its manifest entry (skipped)."""
+    if run.on_error == "raise":
+        raise DataError(
+            f"{run.describe(row)}: {reason}. Fix it, or pass --on-error skip "
+            "to skip such items (they are counted in the manifest)"
+        )
+    return {"id": row, "reason": reason}
+
+
 def _valid_texts(raw: Sequence[Any], ids: np.ndarray, run: Run):
     """(positions of good texts, their preprocessed texts, skipped rows): a bad item raises
     (naming its row) or is listed, as the run's ``on_error`` asks."""
@@ -473,13 +474,7 @@ def _valid_texts(raw: Sequence[Any], ids: np.ndarray, run: Run):
             texts.append(run.encoder.preprocess(decode_item(item, "text")))
             good.append(j)
         except Exception as e:
-            row, reason = int(ids[j]), failure_reason(e)
-            if run.on_error == "raise":
-                raise DataError(
-                    f"{run.describe(row)}: {reason}. Fix it, or pass --on-error skip "
-                    "to skip such items (they are counted in the manifest)"
-                ) from None
-            skipped.append({"id": row, "reason": reason})
+            skipped.append(bad_item(run, int(ids[j]), failure_reason(e)))
     return good, texts, skipped
 
 

@@ -151,7 +151,9 @@ def test_embed_store_keeps_ids_and_skips_bad_rows(tiny_st, mr_sentences, tmp_pat
     assert manifest["encoder"]["backend"] == "torch"
     assert "auto picked torch" in manifest["encoder"]["backend_choice"]
     assert manifest["precision"] == "fp32"
-    assert manifest["timing"]["threads"] == torch.get_num_threads()
+    # the count the batches ran on: all cores or half (the thread tuner's choice)
+    cores = torch.get_num_threads()
+    assert manifest["timing"]["threads"] in {cores, max(1, cores // 2)}
 
 
 def test_prefetched_keeps_order_and_runs_ahead():

@@ -33,7 +33,7 @@ import datasets
 import numpy as np
 import torch
 
-from reprlearn.batching import Run, encode_rows
+from reprlearn.batching import Run, bad_item, encode_rows
 from reprlearn.device import PRECISIONS, resolve_device, resolve_precision
 from reprlearn.distributed.cluster import pool_size, ray_session
 from reprlearn.distributed.work import plan_chunks
@@ -285,14 +285,8 @@ def _gather(batch, shards, shard_size, writer, run, labels_all, advance) -> None
 def _write(writer: StoreWriter, index: int, shard: _Shard, run: Run, labels_all) -> None:
     ids = shard.lo + np.arange(len(shard.filled), dtype=np.int64)
     bad = shard.reason != ""
-    if bad.any() and run.on_error == "raise":
-        row = int(ids[bad][0])
-        raise DataError(
-            f"{run.describe(row)}: {shard.reason[bad][0]}. Fix it, or pass --on-error skip "
-            "to skip such items (they are counted in the manifest)"
-        )
     skipped = [
-        {"id": int(i), "reason": str(r)} for i, r in zip(ids[bad], shard.reason[bad], strict=True)
+        bad_item(run, int(i), str(r)) for i, r in zip(ids[bad], shard.reason[bad], strict=True)
     ]
     X = shard.X[~bad]  # normalised by the actors' encode_rows when the run asks
     kept = ids[~bad]
