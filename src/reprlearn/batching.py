@@ -274,38 +274,15 @@ def _is_text(encoder: Encoder) -> bool:
 
 
 def _batches(encoder: Encoder, raw: Sequence[Any], run: Run) -> list[list[int]]:
-    """Index batches. Texts: sorted by length (longest first) so batches pad little, cut
-    by the run's token budget when the encoder counts tokens (``lengths``), else by
-    ``batch_size`` items."""
+    """Index batches of ``batch_size`` items; texts (of encoders that do not count tokens:
+    those that do run :func:`_encode_tokenized`) sorted by their ``length``, longest
+    first, so batches pad little; non-strings (bad items) count 0."""
+    order = np.arange(len(raw))
     if _is_text(encoder):
-        return _length_batches(encoder, _text_lengths(encoder, raw), run)
+        lengths = [encoder.length(x) if isinstance(x, str) else 0 for x in raw]
+        order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
     size = run.batch_size
-    return [list(range(s, min(s + size, len(raw)))) for s in range(0, len(raw), size)]
-
-
-def _length_batches(encoder: Encoder, lengths: np.ndarray, run: Run) -> list[list[int]]:
-    """Index batches of texts of token counts ``lengths``: by the run's token budget on the
-    encoder's device type when the encoder counts tokens, else ``batch_size`` items of
-    length-sorted texts."""
-    # a budget in tokens needs token counts (st:, hf:); others: batch_size items
-    if run.token_budget is not None and hasattr(encoder, "lengths"):
-        kind = getattr(getattr(encoder, "device", None), "type", "cpu")
-        budget = run.token_budget
-        budget = token_budget(lengths, kind) if budget == "auto" else int(budget)
-        return token_batches(lengths, budget, max_batch_items(kind))
-    order = np.argsort(-np.asarray(lengths), kind="stable")
-    size = run.batch_size
-    return [order[s : s + size].tolist() for s in range(0, len(order), size)]
-
-
-def _text_lengths(encoder: TorchEncoder, raw: Sequence[Any]) -> np.ndarray:
-    """Sort keys of texts: the encoder's batched ``lengths`` (e.g. token counts) when it
-    has one, else its per-item ``length``; non-strings (bad items) get 0."""
-    batched = getattr(encoder, "lengths", None)
-    if batched is not None:
-        texts = [x if isinstance(x, str) else "" for x in raw]
-        return np.asarray(batched(texts), dtype=np.int64)
-    return np.array([encoder.length(x) if isinstance(x, str) else 0 for x in raw])
+    return [order[s : s + size].tolist() for s in range(0, len(raw), size)]
 
 
 def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable[[int], None]):

@@ -14,7 +14,6 @@ from reprlearn.batching import (
     MAX_BATCH_ITEMS,
     TOKEN_BUDGET,
     Run,
-    _batches,
     check_threads,
     physical_cores,
     prefetched,
@@ -94,20 +93,37 @@ def test_token_budget_per_device_type():
     assert 4096 <= token_budget(long, "cuda") < BUDGETS["cuda"][0]
 
 
-def test_default_text_batches_follow_tokens_not_items(tiny_st, shared_data):
+def _batches_run(enc, texts, run, monkeypatch) -> list[list[int]]:
+    """The row batches ``encode_rows`` runs ``texts`` in (recorded from :func:`_grouped`)."""
+    import reprlearn.batching as batching
+
+    seen, grouped = [], batching._grouped
+
+    def recording(*args):
+        for rows, batch in grouped(*args):
+            seen.append(list(rows))
+            yield rows, batch
+
+    monkeypatch.setattr(batching, "_grouped", recording)
+    batching.encode_rows(texts, np.arange(len(texts)), run, abs)
+    monkeypatch.setattr(batching, "_grouped", grouped)
+    return seen
+
+
+def test_default_text_batches_follow_tokens_not_items(tiny_st, shared_data, monkeypatch):
     """Regression: texts were cut into fixed batches of 256 items whatever their length;
     short TREC questions now run in larger batches, long MR snippets in smaller ones."""
     from reprlearn.data import load_dataset
 
     enc = load_encoder(f"st:{tiny_st}")
-    trec = load_dataset(str(shared_data / "senteval" / "TREC")).select(range(1500))["text"]
+    trec = list(load_dataset(str(shared_data / "senteval" / "TREC")).select(range(1500))["text"])
     run = Run(enc, 256, 0, "raise", False, str, token_budget="auto")
-    sizes = [len(b) for b in _batches(enc, trec, run)]
-    assert max(sizes) > 256
+    batches = _batches_run(enc, trec, run, monkeypatch)
+    assert max(len(b) for b in batches) > 256
     lengths = np.asarray(enc.lengths(trec))
-    _check_cover(_batches(enc, trec, run), lengths, token_budget(lengths))
+    _check_cover(batches, lengths, token_budget(lengths))
     fixed = Run(enc, 256, 0, "raise", False, str)  # an explicit --batch-size: items
-    assert max(len(b) for b in _batches(enc, trec, fixed)) == 256
+    assert max(len(b) for b in _batches_run(enc, trec, fixed, monkeypatch)) == 256
 
 
 def test_token_batches_give_the_same_vectors_in_input_order(tiny_st, mr_sentences):
