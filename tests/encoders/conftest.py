@@ -1,7 +1,8 @@
 """Shared fixtures for the pretrained-family tests: real items (digits, MR sentences).
 
-The tiny random-weight models themselves are built in each family's test file, saved to
-``tmp_path`` and loaded back through the family's hub-id code path.
+The tiny random-weight models themselves are built in each family's test file (timm's in
+``tiny_timm`` here, shared by two files), saved to ``tmp_path`` and loaded back through the
+family's hub-id code path.
 """
 
 from __future__ import annotations
@@ -86,3 +87,19 @@ def _save_tiny_bert(folder, sentences: list[str]):
 def tiny_bert(tmp_path, mr_sentences):
     """Folder of a tiny random BERT + tokenizer (``save_pretrained`` layout)."""
     return _save_tiny_bert(tmp_path / "tiny-bert", mr_sentences)
+
+
+@pytest.fixture(scope="module")
+def tiny_timm(tmp_path_factory):
+    """timm's ``test_resnet`` (random weights) saved with ``timm.models.save_for_hf``:
+    ``(folder, the model without its classifier, in eval mode)``. Module scope: a test
+    file may change the model's dtype without touching another file's copy."""
+    import timm
+    from timm.models import save_for_hf
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("timm") / "test_resnet"
+    model = timm.create_model("test_resnet.r160_in1k", pretrained=False)
+    save_for_hf(model, str(folder))
+    model.reset_classifier(0)
+    return folder, model.eval()

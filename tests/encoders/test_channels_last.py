@@ -4,24 +4,10 @@ vectors as timm's own NCHW model, on real digits."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from reprlearn.embed import embed, encode_items
 from reprlearn.encoders import load_encoder
-
-
-@pytest.fixture(scope="module")
-def tiny_timm(tmp_path_factory):
-    import timm
-    from timm.models import save_for_hf
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("timm-cl") / "test_resnet"
-    model = timm.create_model("test_resnet.r160_in1k", pretrained=False)
-    save_for_hf(model, str(folder))
-    model.reset_classifier(0)
-    return folder, model.eval()
 
 
 def _reference(model, enc, images, dtype=torch.float32) -> np.ndarray:

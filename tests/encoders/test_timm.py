@@ -10,19 +10,6 @@ from reprlearn.embed import embed, encode_items
 from reprlearn.encoders import load_encoder
 
 
-@pytest.fixture(scope="module")
-def tiny_timm(tmp_path_factory):
-    """timm's ``test_resnet`` (random weights) saved with ``timm.models.save_for_hf``."""
-    import timm
-    from timm.models import save_for_hf
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("timm") / "test_resnet"
-    model = timm.create_model("test_resnet.r160_in1k", pretrained=False)
-    save_for_hf(model, str(folder))
-    return folder, model
-
-
 def test_local_folder_loads_saved_weights_and_transform(tiny_timm, digit_images):
     import timm.data
 
