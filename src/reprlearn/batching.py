@@ -222,9 +222,21 @@ def default_workers(encoder: Encoder) -> int:
         return 0
     cpus = os.cpu_count() or 2
     if encoder.modality == "text":
-        gpu = getattr(getattr(encoder, "device", None), "type", "cpu") == "cuda"
+        gpu = device_type(encoder) == "cuda"
         return min(4, cpus // 4) if gpu else 0
     return max(1, min(8, cpus // 2))
+
+
+class _Prepare:
+    """Picklable raw item -> the decoded item (PIL image or string), preprocessed by a
+    neural encoder (``preprocess``); raises on a bad item (:func:`decode_item`)."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def __call__(self, item: Any) -> Any:
+        value = decode_item(item, self.encoder.modality)
+        return self.encoder.preprocess(value) if isinstance(self.encoder, TorchEncoder) else value
 
 
 class _Rows(torch.utils.data.Dataset):
@@ -269,6 +281,12 @@ class _Closable:
             close()
 
 
+def device_type(encoder: Encoder) -> str:
+    """``"cpu"``, ``"cuda"`` or ``"mps"``: where ``encoder`` runs (classical encoders: the
+    CPU)."""
+    return getattr(getattr(encoder, "device", None), "type", "cpu")
+
+
 def _is_text(encoder: Encoder) -> bool:
     return isinstance(encoder, TorchEncoder) and encoder.modality == "text"
 
@@ -291,20 +309,14 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
     if _is_text(enc) and hasattr(enc, "lengths"):
         return _finish(*_encode_tokenized(raw, ids, run, advance), run)
     neural = isinstance(enc, TorchEncoder)
-    modality = enc.modality
-
-    def prepare(item: Any) -> Any:
-        value = decode_item(item, modality)
-        return enc.preprocess(value) if neural else value
-
     loader = DataLoader(
-        _Rows(raw, ids, prepare),
+        _Rows(raw, ids, _Prepare(enc)),
         batch_sampler=_batches(enc, raw, run),
         collate_fn=_Collate(enc.collate if neural else None),
         num_workers=run.num_workers,
         persistent_workers=False,
         # page-locked batches: the copy to the GPU overlaps (enc.move is non-blocking)
-        pin_memory=neural and getattr(enc, "device", torch.device("cpu")).type == "cuda",
+        pin_memory=neural and device_type(enc) == "cuda",
     )
     out_ids: list[int] = []
     out_vecs: list[np.ndarray] = []
@@ -378,16 +390,6 @@ class _SourceRows(torch.utils.data.Dataset):
         return out
 
 
-class _Prepare:
-    """Picklable raw item -> the encoder's preprocessed input."""
-
-    def __init__(self, encoder: TorchEncoder) -> None:
-        self.encoder = encoder
-
-    def __call__(self, item: Any) -> Any:
-        return self.encoder.preprocess(decode_item(item, self.encoder.modality))
-
-
 def _pipelined_shards(source, column, pending, run: Run, advance):
     enc = run.encoder
     sampler, owner = [], []
@@ -401,7 +403,7 @@ def _pipelined_shards(source, column, pending, run: Run, advance):
         batch_sampler=sampler,
         collate_fn=_Collate(enc.collate),
         num_workers=run.num_workers,
-        pin_memory=enc.device.type == "cuda",
+        pin_memory=device_type(enc) == "cuda",
     )
     check_threads()
     out_ids: list[int] = []
@@ -446,9 +448,10 @@ def _valid_texts(raw: Sequence[Any], ids: np.ndarray, run: Run):
     """(positions of good texts, their preprocessed texts, skipped rows): a bad item raises
     (naming its row) or is listed, as the run's ``on_error`` asks."""
     good, texts, skipped = [], [], []
+    prepare = _Prepare(run.encoder)
     for j, item in enumerate(raw):
         try:
-            texts.append(run.encoder.preprocess(decode_item(item, "text")))
+            texts.append(prepare(item))
             good.append(j)
         except Exception as e:
             skipped.append(bad_item(run, int(ids[j]), failure_reason(e)))
@@ -470,7 +473,6 @@ def _encode_tokenized(raw: Sequence[Any], ids: np.ndarray, run: Run, advance):
     advance(len(skipped))
     if not texts:
         return [], [], skipped
-    check_threads()
     groups, cut = _text_groups(enc, estimated_tokens(enc, texts), run)
     sliced = _tokenized_batches(enc, texts, groups, cut, run.num_workers)
     out_ids: list[int] = []
@@ -499,7 +501,7 @@ def thread_tuner(enc: Encoder) -> ThreadTuner:
     other devices it keeps the count. The CPU tuner is kept per process, encoder name and
     dtype: later runs (shards, calls) start from what earlier ones measured."""
     threads = check_threads()
-    cpu = getattr(getattr(enc, "device", None), "type", "cpu") == "cpu"
+    cpu = device_type(enc) == "cpu"
     auto = cpu and isinstance(enc, TorchEncoder) and "OMP_NUM_THREADS" not in os.environ
     if not auto:
         return ThreadTuner([threads])
@@ -558,7 +560,7 @@ def _text_groups(enc: Encoder, estimate: np.ndarray, run: Run) -> tuple[list[lis
     """(groups of text positions to tokenise together, the :class:`_Cut` of a group into
     batches). Groups hold about :data:`SUPER` batches of texts of similar estimated
     length; batches follow the run's token budget, or ``batch_size`` items when set."""
-    kind = getattr(getattr(enc, "device", None), "type", "cpu")
+    kind = device_type(enc)
     if run.token_budget is None:  # an explicit --batch-size: items
         size, order = run.batch_size, np.argsort(-estimate, kind="stable")
         step = SUPER * size
@@ -599,7 +601,7 @@ def _tokenized_batches(enc: Encoder, texts: list[str], groups, cut: _Cut, worker
         _TokenGroups(enc, texts, groups, cut),
         batch_size=None,
         num_workers=workers,
-        pin_memory=getattr(getattr(enc, "device", None), "type", "cpu") == "cuda",
+        pin_memory=device_type(enc) == "cuda",
     )
     return (item for group in loader for item in group)
 
