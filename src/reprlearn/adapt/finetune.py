@@ -45,6 +45,7 @@ from reprlearn.adapt.module import FinetuneModule
 from reprlearn.adapt.splits import make_splits
 from reprlearn.adapt.strategies import Trainable, apply_strategy, check_strategy
 from reprlearn.augment.supervised import augment_record, resolve_augment, training_transforms
+from reprlearn.data.labels import label_array
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.errors import DataError, ReprlearnError
 from reprlearn.evaluation.result import ResultMixin
@@ -287,7 +288,7 @@ def _prepare(source, encoder, test, source_options, out: Path, opts) -> _Job:
                                                  if k != "split"})  # fmt: skip
         check_modality(enc, tcol, str(test))
         tds = _plant_shortcut(tds, opts, tied_rows=None)
-        y_test = align_labels(np.asarray(tds["label"]), tnames, names, str(test))
+        y_test = align_labels(label_array(tds), tnames, names, str(test))
         test_idx, test_ds = np.arange(tds.num_rows), tds
     else:
         test_idx, test_ds = splits.test, ds

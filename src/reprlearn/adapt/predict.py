@@ -20,6 +20,7 @@ import numpy as np
 from reprlearn.adapt.classifier import Classifier, load_classifier
 from reprlearn.adapt.data import align_labels
 from reprlearn.data.items import decode_item, describe_row, failure_reason
+from reprlearn.data.labels import label_array
 from reprlearn.data.load import source_spec
 from reprlearn.errors import DataError
 from reprlearn.evaluation.result import ResultMixin
@@ -81,11 +82,7 @@ def predict(
     )
     column = _check_column(ds, clf, str(source))
     names = getattr(ds.features.get("label"), "names", None)
-    y = (
-        align_labels(np.asarray(ds["label"]), names, clf.label_names, str(source))
-        if names
-        else None
-    )
+    y = align_labels(label_array(ds), names, clf.label_names, str(source)) if names else None
     raw = ds.cast_column("image", datasets.Image(decode=False)) if column == "image" else ds
     spec = source_spec(ds)
     out = Path(out)
