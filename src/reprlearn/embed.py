@@ -316,7 +316,7 @@ def _write_shards(
         for index, ids, X, skipped in encode_shards(raw_ds, column, pending, run, advance):
             labels = labels_all[ids] if labels_all is not None else None
             writer.write_shard(index, ids, X, labels, skipped)
-            done_now += sum(rows for i, _, rows in pending if i == index)
+            done_now += len(ids) + len(skipped)  # every row of the shard: kept or skipped
     seconds = time.perf_counter() - start
     covered = sum(r["rows"] + r["skipped"] for r in writer.records.values())
     if covered != n:  # never mark a store complete that lost rows
