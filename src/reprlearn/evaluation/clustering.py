@@ -19,6 +19,14 @@ measured further off (MiniLM 0.3724, LSA 0.3368), FAISS k-means (random init, 25
 iterations) lower on the synthetic set (0.525 with 10 inits), so neither is used.
 Mostly-zero rows (TF-IDF) go to ``KMeans`` as CSR (the same Lloyd iterations from the
 same k-means++ seeds, each distance costing the row's non-zeros instead of ``dim``).
+
+Dense float32 rows get their k-means++ seeds from ``sklearn.cluster.kmeans_plusplus`` on a
+float64 copy (:func:`kmeans_plusplus_float64`, passed to ``KMeans`` as its ``init``
+callable, so the same random stream draws the same seeds): for float32 input scikit-learn
+computes each seeding distance in float64 anyway, but through chunked up-casting copies
+that made the seeding 2-3x slower than the Lloyd iterations after it. Same centres, same
+clustering (the inertias of all three seeds agree to the last printed digit on the
+benchmark's MiniLM and LSA stores); k-means took 9.2 -> 2.7 s on MiniLM's 10k x 384.
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
+import scipy.sparse as sp
+from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
 
 from reprlearn.evaluation.knn import l2_normalize
@@ -65,6 +74,19 @@ def cluster_scores(y_true: np.ndarray, assignment: np.ndarray) -> dict[str, floa
     }
 
 
+def kmeans_plusplus_float64(
+    X: np.ndarray, n_clusters: int, random_state: np.random.RandomState
+) -> np.ndarray:
+    """k-means++ seeds (Arthur & Vassilvitskii 2007; scikit-learn's greedy variant,
+    ``sklearn.cluster.kmeans_plusplus``) of ``X`` ``(n, dim)`` computed on a float64
+    copy, returned as ``(n_clusters, dim)`` in ``X``'s dtype: ``KMeans``'s ``init``
+    callable (it passes its own ``random_state``). See the module doc for why."""
+    centers, _ = kmeans_plusplus(
+        np.asarray(X, dtype=np.float64), n_clusters, random_state=random_state
+    )
+    return centers.astype(X.dtype, copy=False)
+
+
 def kmeans_clustering(
     X: np.ndarray,
     y: np.ndarray,
@@ -91,9 +113,10 @@ def kmeans_clustering(
     Xn = l2_normalize(X)
     if (S := sparse_view(Xn)) is not None:  # TF-IDF: CSR
         Xn = S
+    init = "k-means++" if sp.issparse(Xn) else kmeans_plusplus_float64
     runs = []
     for r in range(repeats):
-        assignment = KMeans(k, n_init=n_init, random_state=seed + r).fit_predict(Xn)
+        assignment = KMeans(k, init=init, n_init=n_init, random_state=seed + r).fit_predict(Xn)
         runs.append(cluster_scores(y, assignment))
     return ClusteringResult(
         v_measure=mean_std([s["v_measure"] for s in runs]),
