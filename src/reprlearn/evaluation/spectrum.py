@@ -55,16 +55,25 @@ class GramSpectrum:
         ``eigenvalues`` (each up to its sign, as any eigensolver's)."""
         B = np.asarray(B, dtype=np.float64)
         Z = np.array(B[self.columns] if len(B) == self.n_features else B, order="C")
-        A, tau = self._reflectors, self._tau
-        for i in range(len(tau)):  # Q^T Z = H(m-1) ... H(1) Z (dsytrd, lower)
-            if tau[i] == 0.0:
-                continue
-            v = A[i + 1 :, i].copy()
-            v[0] = 1.0
-            Z[i + 1 :] -= np.outer(v, tau[i] * (v @ Z[i + 1 :]))
+        if len(self._tau) and Z.shape[1]:
+            Z[1:] = _apply_qt(self._reflectors, self._tau, Z[1:])
         if self._vectors is None:
             _, self._vectors = eigh_tridiagonal(self._diagonal, self._offdiagonal)
         return self._vectors.T @ Z
+
+
+def _apply_qt(A: np.ndarray, tau: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """``Q^T C`` for the ``Q`` of a lower ``dsytrd`` (reflectors in ``A`` below its
+    subdiagonal, ``tau`` ``(m - 1,)``) and ``C`` the rows ``1..m-1`` of the right-hand
+    side: LAPACK ``dormtr`` does exactly this as ``dormqr`` on ``A[1:, :m-1]``, blocked
+    (scipy wraps ``dormqr`` only)."""
+    ormqr = get_lapack_funcs("ormqr", (A,))
+    m = len(A)
+    lwork = max(1, 64 * C.shape[1])
+    out, _, info = ormqr("L", "T", A[1:, : m - 1], tau, np.asfortranarray(C), lwork)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dormqr failed (info={info})")
+    return out
 
 
 def features_key(F) -> str:
