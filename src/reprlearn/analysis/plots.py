@@ -1,9 +1,15 @@
 """PNG figures of an embedding space: a cosine-similarity heatmap and a 2-D map.
 
 Drawn with matplotlib's object API (``Figure`` + Agg canvas), so no pyplot state and no
-display are needed. 150 dpi, saved with a tight bounding box so no label is clipped at
-the figure's edges. Both functions save to ``path`` and return it. The confusion matrix,
+display are needed. 150 dpi. Each figure is laid out in inches with room measured for
+its labels, drawn once, and cropped to its ink plus a 0.15-inch margin (what
+``bbox_inches="tight"`` gives, without drawing twice), so no label is clipped at the
+figure's edges. Both functions save to ``path`` and return it. The confusion matrix,
 its most confused pairs and per-class accuracy live in :mod:`reprlearn.analysis.confusion`.
+
+Speed (issue 16): ``benchmarks/figures.py``. Matplotlib 3.11 renders text glyph by glyph
+(~50 us a glyph), so the repeated cell values are drawn as cached glyph outlines in one
+collection, and the cells as a quad mesh instead of a resampled image.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ NAMED_MAX = 12  # most class names written on a map with more than LEGEND_MAX cl
 PAD = 0.2  # inches of white kept around a heatmap's measured labels before cropping
 TITLE_ROOM = 0.5  # inches above the matrix for the title
 COLORBAR_ROOM = 1.4  # inches right of the matrix for the colour bar, its ticks and label
+MAP_SIZE = (7.5, 6.0)  # inches, the map wider when legend names need it
+MAP_AXES = (0.675, 4.95)  # inches: the map's left edge and width
+MAP_SIDE_X = 5.775  # inches: the legend's (or the many-classes note's) left edge
 PNG_COMPRESSION = 3  # zlib level: files a little larger than the default 6, drawn faster
 
 
@@ -72,6 +81,21 @@ def similarity_heatmap(
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
     """
+    fig = similarity_figure(sim, labels, thumbnails=thumbnails, texts=texts, title=title)
+    return _save(fig, path)
+
+
+def similarity_figure(
+    sim: np.ndarray,
+    labels: Sequence[str],
+    *,
+    thumbnails: Sequence[Image.Image] | None = None,
+    texts: Sequence[str] | None = None,
+    title: str = "Cosine similarity",
+) -> Figure:
+    """The heatmap of :func:`similarity_heatmap` as a Figure (Agg canvas attached), with
+    white room around it that :func:`_save` crops. Labels and the title are drawn
+    verbatim (no mathtext); the values are one collection of glyph outlines."""
     n = len(sim)
     names = [str(lab) for lab in labels]
     row_names = (
@@ -90,8 +114,8 @@ def similarity_heatmap(
     colours = ScalarMappable(norm=_centred_norm(sim), cmap="RdBu_r")
     rgba = colours.to_rgba(sim, bytes=True)
     _cells(ax, rgba)
-    fig.text(left, bottom + side + 8 / 72, title, fontsize=11, ha="left", va="bottom",
-             transform=fig.dpi_scale_trans)  # fmt: skip
+    fig.text(left, bottom + side + 8 / 72, title, fontsize=11, ha="left", va="baseline",
+             transform=fig.dpi_scale_trans, parse_math=False)  # fmt: skip
     ax.set_xticks([])
     ax.set_yticks([])
     _axis_labels(ax, fig, names, row_names, font, pad)
@@ -104,7 +128,7 @@ def similarity_heatmap(
     bar = fig.colorbar(colours, cax=cax)
     bar.set_label("cosine similarity (white = mean of all pairs shown)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    return _save(fig, path)
+    return fig
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
@@ -180,38 +204,63 @@ def projection_figure(
         the matplotlib :class:`~matplotlib.figure.Figure` (Agg canvas attached).
     """
     m = len(points2d)
-    fig = Figure(figsize=(7.5, 6.0))
+    names = _class_list(y, label_names)
+    legend = names is not None and len(names) <= LEGEND_MAX
+    width = max(MAP_SIZE[0], MAP_SIDE_X + 0.55 + (_widest(names, 8) if legend else 1.9))
+    fig = Figure(figsize=(width, MAP_SIZE[1]), dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.09, 0.09, 0.66, 0.82))
+    ax = fig.add_axes((MAP_AXES[0] / width, 0.09, MAP_AXES[1] / width, 0.82))
+    # where ax.set_title(loc="left") puts it, without its layout pass at every draw
+    fig.text(MAP_AXES[0] / width, 0.91 + 6 / 72 / MAP_SIZE[1], title, fontsize=11, ha="left",
+             va="baseline", parse_math=False)  # fmt: skip
     order = np.random.default_rng(seed).permutation(m)
     size = float(np.clip(12000 / max(m, 1), 2, 40))
     if y is None:
-        ax.scatter(*points2d[order].T, s=size, c="#3b6ea8", alpha=0.6, linewidths=0)
-    ax.set_title(title, fontsize=11, loc="left")
+        ax.scatter(*points2d[order].T, s=size, c="#3b6ea8", alpha=0.6, linewidths=0,
+                   marker=_dot(size))  # fmt: skip
     ax.set_xlabel(axis_labels[0], fontsize=9)
     ax.set_ylabel(axis_labels[1], fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.2)
     if y is not None:
-        _scatter_classes(ax, fig, points2d, np.asarray(y), label_names, order, size)
+        _scatter_classes(ax, fig, points2d, np.asarray(y), names, order, size)
     return fig
 
 
-def _scatter_classes(ax, fig, points, y, label_names, order, size) -> None:
+def _class_list(y: np.ndarray | None, label_names: Sequence[str] | None) -> list[str] | None:
+    """The names of the classes present in ``y`` (sorted by label id), or None."""
+    if y is None:
+        return None
+    classes = np.unique(np.asarray(y))
+    return [str(label_names[c]) if label_names is not None else str(c) for c in classes]
+
+
+def _dot(size: float):
+    """The scatter marker: a circle, drawn as an octagon below ~6 pixels across (no
+    difference to see, a third less to draw for 10,000 points)."""
+    from matplotlib.markers import MarkerStyle
+
+    return MarkerStyle(MplPath.unit_regular_polygon(8)) if np.sqrt(size) * DPI / 72 < 6 else "o"
+
+
+def _scatter_classes(ax, fig, points, y, names, order, size) -> None:
     classes, counts = np.unique(y, return_counts=True)
-    names = [str(label_names[c]) if label_names is not None else str(c) for c in classes]
     palette = _palette(int(classes.max()) + 1)
-    ax.scatter(*points[order].T, s=size, c=palette[y[order]], alpha=0.7, linewidths=0)
+    ax.scatter(*points[order].T, s=size, c=palette[y[order]], alpha=0.7, linewidths=0,
+               marker=_dot(size))  # fmt: skip
     many = len(classes) > LEGEND_MAX
     ranked = np.argsort(-counts, kind="stable") if many else np.arange(len(classes))
     written = _class_names(ax, fig, points, y, classes[ranked], [names[i] for i in ranked],
                            palette, NAMED_MAX if many else len(classes))  # fmt: skip
+    side = MAP_SIDE_X / fig.get_figwidth()
     if not many:
         handles = [ax.scatter([], [], s=30, color=palette[c]) for c in classes]
-        fig.legend(handles, names, loc="center left", bbox_to_anchor=(0.77, 0.5), fontsize=8,
-                   frameon=False, title="label", title_fontsize=9)  # fmt: skip
+        legend = fig.legend(handles, names, loc="center left", bbox_to_anchor=(side, 0.5),
+                            fontsize=8, frameon=False, title="label", title_fontsize=9)  # fmt: skip
+        for text in legend.get_texts():
+            text.set_parse_math(False)
     else:
-        fig.text(0.77, 0.5, f"{len(classes)} classes: colours run\nthrough a continuous map;\n"
+        fig.text(side, 0.5, f"{len(classes)} classes: colours run\nthrough a continuous map;\n"
                  f"names of {written} of the\nlargest at their centres\n(all points: map.csv)",
                  fontsize=8, va="center", color="0.3")  # fmt: skip
 
@@ -229,6 +278,7 @@ def _class_names(ax, fig, points, y, classes, names, palette, limit: int) -> int
             break
         text = ax.text(*np.median(points[y == c], axis=0), shorten(name, 24), fontsize=8,
                        weight="bold", ha="center", va="center", color=palette[c] * 0.7,
+                       parse_math=False,
                        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])  # fmt: skip
         box = text.get_window_extent(renderer).expanded(1.05, 1.15)
         fits = (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0

@@ -80,7 +80,25 @@ def contact_sheet(
     ``cell["items"]`` overrides ``items`` (a leakage row shows items of two stores).
 
     The PNG is 110 dpi; a cell is 2.6 x 1.5 inches for texts, 1.6 x 1.9 for images, the
-    sheet at least 6 inches wide. Returns ``path`` as a :class:`~pathlib.Path`.
+    sheet at least 6 inches wide (see :func:`contact_sheet_figure`). Returns ``path`` as
+    a :class:`~pathlib.Path`.
+    """
+    path = Path(path)
+    contact_sheet_figure(rows, items, title).savefig(
+        path, dpi=DPI, pil_kwargs={"compress_level": PNG_COMPRESSION}
+    )
+    return path
+
+
+def contact_sheet_figure(rows: list[list[dict[str, Any]]], items: Items, title: str) -> Figure:
+    """The contact sheet of :func:`contact_sheet` as a Figure (Agg canvas attached).
+
+    Layout: row ``r`` (0 at the top) and column ``c`` of a grid of equal cells below a
+    0.5-inch title band; each cell is its caption (one line, cut with an ellipsis to the
+    cell's width) above a framed box holding the thumbnail (as large as fits, aspect
+    kept, upscaled by repeating pixels) or the text (wrapped at 34 characters or fewer
+    in a narrow cell). Every text is clipped to its cell and drawn verbatim (no
+    mathtext), so no text overlaps another cell's. Without rows: "nothing found".
     """
     shown = rows[:MAX_ROWS]
     ncols = max(1, min(MAX_COLUMNS, max((len(r) for r in shown), default=1)))
@@ -99,11 +117,9 @@ def contact_sheet(
     if not shown:
         fig.text(0.5, 0.5, "nothing found", ha="center", va="center")
     more = f" (first {MAX_ROWS} of {len(rows)})" if len(rows) > MAX_ROWS else ""
-    fig.text(grid.width / 2, grid.height - TITLE_ROOM / 2, title + more, fontsize=9, ha="center",
-             va="center", transform=fig.dpi_scale_trans)  # fmt: skip
-    path = Path(path)
-    fig.savefig(path, dpi=DPI, pil_kwargs={"compress_level": PNG_COMPRESSION})
-    return path
+    fig.text(grid.width / 2, grid.height - TITLE_ROOM / 2, title + more, fontsize=9,
+             ha="center", va="center", transform=fig.dpi_scale_trans, parse_math=False)  # fmt: skip
+    return fig
 
 
 def _draw_cell(fig: Figure, grid: _Grid, r: int, c: int, cell: dict, src: Items) -> Bbox:
@@ -133,7 +149,7 @@ def _caption(cell: dict, column: Bbox) -> str:
 
 def _clipped_text(fig: Figure, clip: Bbox, x: float, y: float, text: str, **kwargs) -> None:
     """Write ``text`` at (``x``, ``y``) inches, clipped to ``clip`` (inches)."""
-    artist = fig.text(x, y, text, transform=fig.dpi_scale_trans, **kwargs)
+    artist = fig.text(x, y, text, transform=fig.dpi_scale_trans, parse_math=False, **kwargs)
     artist.set_clip_box(TransformedBbox(clip, fig.dpi_scale_trans))
     artist.set_clip_on(True)
 
