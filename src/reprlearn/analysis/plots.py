@@ -398,34 +398,33 @@ def _draw_thumbnails(fig: Figure, thumbnails, matrix: tuple, cell: float) -> Non
     points from the matrix: one strip image each way. ``matrix`` is (left, bottom,
     side) in inches."""
     left, bottom, side = matrix
-    strip = _thumb_strip(thumbnails)
     w, h = fig.get_size_inches()
     gap, size = 2 / 72, cell * 0.92
-    for rect, arr in (
-        ((left - gap - size, bottom), strip),
-        ((left, bottom - gap - size), strip.transpose(1, 0, 2)),
+    for rect, axis in (
+        ((left - gap - size, bottom, size, side), 0),
+        ((left, bottom - gap - size, side, size), 1),
     ):
-        width, height = (size, side) if arr is strip else (side, size)
-        tax = fig.add_axes((rect[0] / w, rect[1] / h, width / w, height / h))
-        tax.imshow(arr, aspect="auto", interpolation="antialiased")
+        tax = fig.add_axes((rect[0] / w, rect[1] / h, rect[2] / w, rect[3] / h))
+        tax.imshow(_thumb_strip(thumbnails, axis), aspect="auto", interpolation="antialiased")
         tax.set_axis_off()
 
 
-def _thumb_strip(thumbnails) -> np.ndarray:
-    """RGB ``(n * slot, slot, 3)``: the thumbnails one under another, each centred in a
-    white slot 1/0.92 its size; a grey one stretched to black..white like ``imshow``."""
+def _thumb_strip(thumbnails, axis: int) -> np.ndarray:
+    """RGB: the thumbnails one under another (``axis`` 0) or side by side (1), each
+    centred in a white slot 1/0.92 its size; a grey one stretched to black..white as
+    ``imshow`` shows it."""
     slot = round(THUMB_PX / 0.92)
     edge = (slot - THUMB_PX) // 2
-    strip = np.full((len(thumbnails) * slot, slot, 3), 255, np.uint8)
+    shape = (len(thumbnails) * slot, slot) if axis == 0 else (slot, len(thumbnails) * slot)
+    strip = np.full((*shape, 3), 255, np.uint8)
     for i, img in enumerate(thumbnails):
         arr, cmap = _thumb_array(img)
         if cmap == "gray":
             lo, hi = float(arr.min()), float(arr.max())
-            arr = ((arr - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(arr)).astype(
-                np.uint8
-            )
-            arr = np.repeat(arr[..., None], 3, axis=2)
-        strip[i * slot + edge : i * slot + edge + THUMB_PX, edge : edge + THUMB_PX] = arr
+            arr = (arr - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+            arr = np.repeat(arr.astype(np.uint8)[..., None], 3, axis=2)
+        y, x = (i * slot + edge, edge) if axis == 0 else (edge, i * slot + edge)
+        strip[y : y + THUMB_PX, x : x + THUMB_PX] = arr
     return strip
 
 

@@ -157,7 +157,8 @@ def _clipped_text(fig: Figure, clip: Bbox, x: float, y: float, text: str, **kwar
 def _draw_thumbnail(fig: Figure, picture: Image.Image, box: Bbox) -> Bbox:
     """Place ``picture`` as large as fits ``box``, aspect kept, centred, pixel for pixel
     (upscaled by repeating pixels, as ``imshow`` shows a small image); returns its frame."""
-    img = picture.convert("RGB")
+    # opaque RGBA: shown as imshow shows .convert("RGB"), and matplotlib adds no alpha plane
+    img = picture.convert("RGB").convert("RGBA")
     scale = min(box.width * DPI / img.width, box.height * DPI / img.height)
     w, h = max(1, round(img.width * scale)), max(1, round(img.height * scale))
     resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.LANCZOS
