@@ -1,0 +1,104 @@
+"""The heatmap and the map drawn once (issue 16): room measured for the labels, the
+values one collection of glyph outlines, the PNG cropped to its ink, with the slow tight
+bounding box kept only for a figure whose ink reaches its edge; user text verbatim."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+from PIL import Image
+
+from reprlearn.analysis.plots import (
+    DPI,
+    _save,
+    projection_figure,
+    projection_scatter,
+    shorten,
+    similarity_figure,
+    similarity_heatmap,
+)
+from reprlearn.analysis.similarity import cosine_similarity_matrix
+
+TEXTS = [
+    "What is the abbreviated term used for the National Bureau of Investigation ?",
+    "What does cc in engines mean ?",
+    "How many people in the USA say their number one source of information is the paper ?",
+    "Who was the captain of the tanker , Exxon Valdez ?",
+]
+
+
+def _edge_is_blank(path) -> bool:
+    a = np.asarray(Image.open(path).convert("L"))
+    border = np.concatenate([a[:2].ravel(), a[-2:].ravel(), a[:, :2].ravel(), a[:, -2:].ravel()])
+    return bool(border.min() > 250)
+
+
+def _margin_px(path) -> int:
+    """The white margin around the ink, in pixels (the smallest of the four sides)."""
+    ink = np.asarray(Image.open(path).convert("L")) < 255
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return int(min(rows[0], cols[0], ink.shape[0] - 1 - rows[-1], ink.shape[1] - 1 - cols[-1]))
+
+
+def test_heatmap_draws_every_value_label_and_is_cropped_to_its_ink(tmp_path, digits):
+    X, y = digits
+    sim = cosine_similarity_matrix(X[:20])
+    labels = [f"digit_{c}" for c in y[:20]]
+    texts = [TEXTS[i % 4] for i in range(20)]
+    fig = similarity_figure(sim, labels, texts=texts, title="Cosine similarity of 20 items")
+    values = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert len(values) == 1 and len(values[0].get_paths()) == 400  # one number per cell
+    colours = values[0].get_facecolors()
+    assert np.allclose(colours[0], [1, 1, 1, 1])  # the diagonal (1.00, dark red): white
+    strings = [t.get_text() for t in fig.axes[0].texts]
+    rows = [f"{lab}  {shorten(t)}" for lab, t in zip(labels, texts, strict=True)]
+    assert sorted(s for s in strings if "  " in s) == sorted(rows)  # label + text
+    assert sum(s in labels for s in strings) == 20  # column labels
+    path = similarity_heatmap(sim, labels, tmp_path / "sim.png", texts=texts)
+    assert _edge_is_blank(path)
+    assert abs(_margin_px(path) - round(0.15 * DPI)) <= 2  # bbox_inches="tight"'s margin
+
+
+def test_heatmap_of_96_items_with_thumbnails_is_not_clipped(tmp_path, digits):
+    X, y = digits
+    thumbs = [Image.fromarray((X[i].reshape(8, 8) * 15).astype(np.uint8), "L") for i in range(96)]
+    path = similarity_heatmap(cosine_similarity_matrix(X[:96]), [str(c) for c in y[:96]],
+                              tmp_path / "big.png", thumbnails=thumbs)  # fmt: skip
+    assert _edge_is_blank(path)
+    assert Image.open(path).height > 8 * DPI  # the matrix is ~8.4 inches
+
+
+def test_a_figure_whose_ink_reaches_its_edge_is_saved_whole(tmp_path):
+    fig = Figure(figsize=(2, 1), dpi=DPI)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, "a label far wider than the two-inch figure it sits in", ha="center")
+    path = _save(fig, tmp_path / "wide.png")
+    assert Image.open(path).width > 2 * DPI and _edge_is_blank(path)
+
+
+def test_map_legend_of_long_names_widens_the_figure(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(20), 30)
+    points = rng.normal(size=(20, 2))[y] * 4 + rng.normal(size=(600, 2))
+    names = [f"intent_refund_not_showing_up_after_a_long_week_{i}" for i in range(20)]
+    fig = projection_figure(points, y, names, title="PCA map")
+    assert fig.get_figwidth() > 7.5 and len(fig.legends) == 1
+    path = projection_scatter(points, y, names, tmp_path / "map.png")
+    assert _edge_is_blank(path)
+
+
+def test_user_text_with_dollar_signs_is_drawn_verbatim(tmp_path):
+    # before: "$\\foo$" in a label, text, class name or title was parsed as mathtext and
+    # drawing raised ValueError (Unknown symbol)
+    sim = np.array([[1.0, 0.2], [0.2, 1.0]])
+    path = similarity_heatmap(sim, ["$\\foo$", "b"], tmp_path / "s.png", texts=["$x^$", "y"],
+                              title="costs in $")  # fmt: skip
+    assert path.is_file()
+    y = np.arange(40) % 2
+    points = np.random.default_rng(0).normal(size=(40, 2)) + y[:, None] * 4
+    fig = projection_figure(points, y, ["$\\foo$", "b"], title="$\\bar$")
+    assert "$\\foo$" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert projection_scatter(points, y, ["$\\foo$", "b"], tmp_path / "m.png").is_file()
