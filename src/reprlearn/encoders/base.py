@@ -155,6 +155,7 @@ class TorchEncoder(Encoder):
     model: nn.Module
     device: torch.device = torch.device("cpu")
     dtype: torch.dtype = torch.float32
+    fusion: dict[str, Any] | None = None  # what the last run fused (onednn_fusion)
 
     def preprocess(self, item: Any) -> Any:
         """One raw item -> model input (e.g. a ``(3, H, W)`` float tensor). Default: as is."""
@@ -196,6 +197,14 @@ class TorchEncoder(Encoder):
         """Embed a list of raw items in one batch (no DataLoader); float32 ``(n, dim)``."""
         batch = self.move(self.collate([self.preprocess(x) for x in items]))
         return self.forward(batch).float().cpu().numpy()
+
+    def describe(self) -> dict[str, Any]:
+        """:meth:`Encoder.describe`, plus ``onednn_fusion`` (the layers the last CPU bf16
+        run fused, :mod:`reprlearn.encoders.onednn_fusion`) when there was one."""
+        facts = super().describe()
+        if self.fusion and self.fusion.get("linear"):
+            facts["onednn_fusion"] = self.fusion
+        return facts
 
     @property
     def dim(self) -> int:
