@@ -201,3 +201,26 @@ def test_umap_missing_fails_before_any_work(digits_store, tmp_path, monkeypatch)
     with pytest.raises(MissingDependencyError, match=r"reprlearn\[umap\]"):
         inspect(digits_store, tmp_path / "out", projection="umap")
     assert not (tmp_path / "out").exists()
+
+
+def test_one_neighbour_search_serves_the_list_agreement_and_hubness(
+    digits_store, digits, tmp_path, monkeypatch
+):
+    import importlib
+
+    from reprlearn.analysis.geometry import hubness
+    from reprlearn.analysis.neighbors import nearest_neighbors
+
+    module = importlib.import_module("reprlearn.analysis.inspect")
+    calls = []
+    real = module._nearest
+    monkeypatch.setattr(module, "_nearest", lambda *a: calls.append(a[1:]) or real(*a))
+    r = inspect(digits_store, tmp_path, sample=20, k=5)
+    assert [(k, q) for k, q in calls] == [(10, None)]  # one graph of every item, k = 10
+    X, y = digits
+    separate = nearest_neighbors(X, 5)
+    assert r.agreement == pytest.approx(separate.label_agreement(y), abs=1e-3)
+    assert r.geometry.hubness == pytest.approx(hubness(X, 10), abs=1e-9)
+    rows = {(n["item_id"], n["rank"]): n["neighbor_id"] for n in r.neighbors}
+    for i in r.sample_ids[:5]:
+        assert [rows[(i, rank)] for rank in range(1, 6)] == separate.indices[i].tolist()

@@ -162,15 +162,23 @@ def sphere_uniformity(dim: int, t: float = UNIFORMITY_T) -> float:
     return float(-2 * t + log_e)
 
 
-def hubness(X: np.ndarray, k: int = HUBNESS_K, *, seed: int = 0) -> float:
+def hubness(
+    X: np.ndarray, k: int = HUBNESS_K, *, seed: int = 0, neighbors: Neighbors | None = None
+) -> float:
     """Skewness of the k-occurrence distribution (cosine kNN, ``k`` = 10 by default).
 
     Computed on a seeded subsample of at most :data:`HUBNESS_MAX_ITEMS` rows; ``k`` is
-    reduced to ``n - 1`` for tiny sets. NaN for fewer than 3 rows.
+    reduced to ``n - 1`` for tiny sets. NaN for fewer than 3 rows. ``neighbors``: the
+    cosine neighbour graph of every row of ``X`` (self excluded, at least ``k``
+    neighbours each) when the caller has it, used instead of a new search (``X`` of
+    at most :data:`HUBNESS_MAX_ITEMS` rows only).
     """
     n = X.shape[0]
     if n < 3:
         return float("nan")
+    if neighbors is not None and n <= HUBNESS_MAX_ITEMS and neighbors.k >= min(k, n - 1):
+        counts = np.bincount(neighbors.indices[:, : min(k, n - 1)].ravel(), minlength=n)
+        return float(stats.skew(counts)) if counts.std() > 0 else 0.0
     if n > HUBNESS_MAX_ITEMS:
         X = X[np.sort(np.random.default_rng(seed).choice(n, HUBNESS_MAX_ITEMS, replace=False))]
     k = min(k, X.shape[0] - 1)
@@ -272,13 +280,18 @@ class Geometry:
         }
 
 
-def diagnose(X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K) -> Geometry:
+def diagnose(
+    X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K, neighbors: Neighbors | None = None
+) -> Geometry:
     """All label-free diagnostics of ``X`` ``(n, dim)`` and the verdict (:func:`verdict`).
 
     Args:
         X: embeddings ``(n, dim)``; rows with NaN/inf are counted, then dropped.
         seed: seed of the pair sample (uniformity) and item sample (hubness).
         k: neighbours for hubness (default 10).
+        neighbors: the cosine neighbour graph of every row (``inspect`` computes it once
+            for its neighbour lists, label agreement and hubness); used only when every
+            row is finite (see :func:`hubness`).
     """
     X = np.asarray(X, dtype=np.float32)
     n, dim = X.shape
@@ -311,7 +324,7 @@ def diagnose(X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K) -> Geometry:
         anisotropy=mean_cosine(A) if m > 1 else float("nan"),
         uniformity=uniformity(A, seed=seed) if m > 1 else float("nan"),
         uniformity_isotropic=sphere_uniformity(dim) if dim > 1 else float("nan"),
-        hubness=hubness(A, k, seed=seed),
+        hubness=hubness(A, k, seed=seed, neighbors=neighbors if m == n else None),
         hubness_k=k,
         normalized_std=normalized_std(A) if m else float("nan"),
         normalized_std_isotropic=float(1 / np.sqrt(dim)),

@@ -30,12 +30,14 @@ import numpy as np
 from rich.table import Table
 
 from reprlearn.analysis.geometry import (
+    HUBNESS_K,
+    HUBNESS_MAX_ITEMS,
     Geometry,
     diagnose,
     sparse_nearest_neighbors,
 )
 from reprlearn.analysis.neighbor_sheet import neighbor_sheet
-from reprlearn.analysis.neighbors import nearest_neighbors, search
+from reprlearn.analysis.neighbors import Neighbors, nearest_neighbors, search
 from reprlearn.analysis.plots import projection_scatter, shorten, similarity_heatmap
 from reprlearn.analysis.projection import (
     MAX_POINTS,
@@ -224,14 +226,15 @@ def inspect(
     chosen = _class_ids(store, y, classes)
     query_vectors = _embed_queries(store, queries) if queries else None
     picked = stratified_sample(y, sample, seed, n_items=len(X), classes=chosen)
-    nb = _nearest(X, k, picked)
+    graph = _graph(X, k)
+    nb = graph.subset(picked, k) if graph is not None else _nearest(X, k, picked)
     qnb = search(X, query_vectors, k) if query_vectors is not None else None
     wanted = [picked, nb.indices.ravel()] + ([qnb.indices.ravel()] if qnb else [])
     items, modality, notes = _load_items(store, ids, np.unique(np.concatenate(wanted)))
     rows = _neighbor_rows(nb, ids, label_of, items)
     query_rows = _query_rows(qnb, list(queries or []), ids, label_of, items) if qnb else []
-    agreement, chance, n_queries = _agreement(X, y, k, seed)
-    geo = diagnose(X, seed=seed)
+    agreement, chance, n_queries = _agreement(X, y, k, seed, graph)
+    geo = diagnose(X, seed=seed, neighbors=graph)
     proj = _project(X, projection, seed)
     files = _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality)
     files.update(_write_tables(out, store, y, ids, proj, query_rows))
@@ -433,7 +436,19 @@ def _write_tables(out: Path, store, y, ids, proj: Projection, query_rows) -> dic
     return files
 
 
-def _agreement(X: np.ndarray, y: np.ndarray | None, k: int, seed: int):
+def _graph(X: np.ndarray, k: int) -> Neighbors | None:
+    """The cosine neighbour graph of every item (``max(k, HUBNESS_K)`` each) when the
+    store is small enough for hubness to use every item (at most ``HUBNESS_MAX_ITEMS``)
+    and every row is finite: one search serves the neighbour list, the label agreement
+    and hubness. Else None (each searches for itself, as before)."""
+    if len(X) > HUBNESS_MAX_ITEMS or len(X) <= max(k, HUBNESS_K) or not np.isfinite(X).all():
+        return None
+    return _nearest(X, max(k, HUBNESS_K), None)
+
+
+def _agreement(
+    X: np.ndarray, y: np.ndarray | None, k: int, seed: int, graph: Neighbors | None = None
+):
     """(share of neighbours with the same label, chance share, queries) or Nones."""
     if y is None:
         return None, None, 0
@@ -441,7 +456,7 @@ def _agreement(X: np.ndarray, y: np.ndarray | None, k: int, seed: int):
     if len(X) > AGREEMENT_MAX_QUERIES:
         rng = np.random.default_rng(seed)
         queries = np.sort(rng.choice(len(X), AGREEMENT_MAX_QUERIES, replace=False))
-    nb = _nearest(X, k, queries)
+    nb = graph.subset(queries, k) if graph is not None else _nearest(X, k, queries)
     shares = np.bincount(y) / len(y)
     return nb.label_agreement(y), float((shares**2).sum()), len(nb.queries)
 

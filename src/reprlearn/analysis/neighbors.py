@@ -52,6 +52,20 @@ class Neighbors:
         """
         return float(self.same_label(y).mean())
 
+    def subset(self, queries: np.ndarray | None, k: int) -> Neighbors:
+        """The first ``k`` neighbours of the given query items (``None``: all), from a
+        neighbour graph of every item (``queries == arange(n)``, as
+        :func:`nearest_neighbors` without ``queries`` returns): the same neighbours a
+        search with ``k`` finds, up to the order of exactly equal cosines.
+
+        Raises:
+            ValueError: this is not a graph of every item, or ``k`` exceeds its ``k``.
+        """
+        if k > self.k or not np.array_equal(self.queries, np.arange(len(self.queries))):
+            raise ValueError(f"subset needs a neighbour graph of every item with k >= {k}")
+        rows = np.arange(len(self.queries)) if queries is None else np.asarray(queries)
+        return Neighbors(rows.astype(np.int64), self.indices[rows, :k], self.cosines[rows, :k])
+
     def to_dict(self) -> dict:
         return {
             "k": self.k,
