@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 import pytest
+from matplotlib.patches import PathPatch
 from matplotlib.transforms import Bbox
 from PIL import Image
 from sklearn.datasets import load_digits
@@ -37,6 +38,16 @@ def _text_rows(nrows: int, ncols: int = 6) -> tuple[list[list[dict]], Items]:
     return rows, items
 
 
+def _outlines(fig) -> list[PathPatch]:
+    """The texts drawn as glyph outlines (captions and cell texts), labelled with it."""
+    return [a for a in fig.artists if isinstance(a, PathPatch) and a.get_label()]
+
+
+def _texts(fig) -> dict[str, object]:
+    """Every text of the sheet: Text artists and glyph outlines, by their string."""
+    return {**{t.get_text(): t for t in fig.texts}, **{a.get_label(): a for a in _outlines(fig)}}
+
+
 def _size(path) -> tuple[int, int]:
     with Image.open(path) as img:
         return img.size
@@ -59,7 +70,7 @@ def test_every_caption_and_text_is_drawn_inside_its_own_cell():
     rows, items = _text_rows(20)
     fig = contact_sheet_figure(rows, items, "Nearest neighbours · minilm")
     renderer = fig.canvas.get_renderer()
-    texts = {t.get_text(): t for t in fig.texts}
+    texts = _texts(fig)
     assert f"Nearest neighbours · minilm (first {MAX_ROWS} of 20)" in texts
     shown = [cell for row in rows[:MAX_ROWS] for cell in row]
     for cell in shown:  # every caption, every text (wrapped: compare the words)
@@ -68,7 +79,7 @@ def test_every_caption_and_text_is_drawn_inside_its_own_cell():
         assert any(t.split() == words for t in texts)
     canvas = fig.bbox
     clips = []
-    for t in fig.texts:
+    for t in [*fig.texts, *_outlines(fig)]:
         visible = t.get_window_extent(renderer)
         clip = t.get_clip_box()
         if clip is not None:  # a cell's text: what is drawn is the part inside its clip
@@ -90,7 +101,7 @@ def test_long_and_dollar_texts_are_drawn_verbatim_and_clipped(tmp_path):
     rows = [[{"id": 0, "caption": "#0 $\\foo$"}, {"id": 1, "caption": "a" * 80},
              {"id": 2, "caption": "#2"}]]  # fmt: skip
     fig = contact_sheet_figure(rows, items, "prices in $")
-    strings = [t.get_text() for t in fig.texts]
+    strings = list(_texts(fig))
     assert "costs $\\frac{1}$ dollars" in strings and "#0 $\\foo$" in strings
     caption = next(s for s in strings if s.startswith("aaa"))
     assert caption.endswith("\u2026") and len(caption) < 80  # cut to its column
@@ -118,7 +129,7 @@ def test_thumbnails_keep_their_aspect_and_fill_their_frame(tmp_path):
 
 def test_an_empty_sheet_says_nothing_found():
     fig = contact_sheet_figure([], Items("text"), "Duplicates")
-    assert {"nothing found", "Duplicates"} <= {t.get_text() for t in fig.texts}
+    assert {"nothing found", "Duplicates"} <= set(_texts(fig))
 
 
 @pytest.mark.shared_data

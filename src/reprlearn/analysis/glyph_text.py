@@ -1,0 +1,116 @@
+"""Text drawn as glyph outlines: thousands of glyphs in a figure without the cost of
+thousands of Text draws (issue 16).
+
+Matplotlib 3.11's Agg renders each glyph of a :class:`~matplotlib.text.Text` from
+Python (~50 us a glyph, ~0.7 ms more a line for layout and metrics); a 16 x 6 contact
+sheet holds ~6,500 glyphs, so most of its drawing time went there. Here a line is laid
+out by FreeType (raqm, kerning included) through matplotlib's
+:class:`~matplotlib.textpath.TextToPath` - the route its PDF and SVG backends take to
+reuse glyphs - each glyph's outline is loaded once per process, and Agg fills all the
+outlines of a text in one ``draw_path``. At 6-11 points they look as Text does
+(unhinted outlines; hinting moves a stroke by under a pixel).
+
+:func:`text_path` returns the outline of a (multi-line) text placed as a Text with the
+same alignment would be; :func:`add_text` adds it to a figure, clipped if asked.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib.textpath import TextToPath, text_to_path
+from matplotlib.transforms import Affine2D, Bbox, TransformedBbox
+
+LINESPACING = 1.2  # as Text's default: baselines 1.2 x the height of "lp" apart
+_GLYPHS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # glyph id -> outline, font units
+
+
+@functools.lru_cache(maxsize=32)
+def _metrics(fontsize: float, weight: str, dpi: float) -> tuple[float, float]:
+    """(ascent, full height) in points of "lp" as Agg measures it at ``dpi`` (hinted,
+    whole pixels): the line box Text aligns and spaces its lines by."""
+    renderer = RendererAgg(1, 1, dpi)
+    prop = FontProperties(size=fontsize, weight=weight)
+    _, height, descent = renderer.get_text_width_height_descent("lp", prop, ismath=False)
+    return (height - descent) * 72 / dpi, height * 72 / dpi
+
+
+def _line(text: str, weight: str) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (font units, baseline at y=0, starting at x=0) and codes of one line."""
+    font = get_font(findfont(FontProperties(weight=weight)))
+    font.set_size(TextToPath.FONT_SCALE, TextToPath.DPI)  # the font object is shared
+    info, new, _ = text_to_path.get_glyphs_with_font(
+        font, text, glyph_map=_GLYPHS, return_new_glyphs_only=True
+    )
+    _GLYPHS.update(new)
+    verts = [_GLYPHS[g][0] + (x, y) for g, x, y, _ in info]
+    codes = [_GLYPHS[g][1] for g, *_ in info]
+    if not verts:
+        return np.empty((0, 2)), np.empty(0, dtype=MplPath.code_type)
+    return np.concatenate(verts), np.concatenate(codes).astype(MplPath.code_type)
+
+
+def text_path(
+    text: str,
+    fontsize: float,
+    *,
+    ha: str = "left",
+    va: str = "top",
+    weight: str = "normal",
+    dpi: float = 100.0,
+) -> MplPath:
+    """The outline of ``text`` (lines split at newlines) in points, placed as a Text at
+    (0, 0) with this horizontal (``left``/``center``/``right``, each line aligned so)
+    and vertical alignment (``top``: the first line's "lp" box top; ``bottom``: the last
+    line's "lp" box bottom; ``center``; ``baseline``: the first line's) would be when
+    drawn at ``dpi``."""
+    scale = fontsize / TextToPath.FONT_SCALE
+    ascent, height = (v / scale for v in _metrics(fontsize, weight, dpi))  # font units
+    step = LINESPACING * height
+    lines = text.split("\n")
+    verts, codes = [], []
+    for k, line in enumerate(lines):
+        v, c = _line(line, weight)
+        if not len(v):
+            continue
+        if ha != "left":
+            x0, x1 = v[:, 0].min(), v[:, 0].max()  # the ink, as Text's box is
+            v = v - ((x0 + x1) / 2 if ha == "center" else x1, 0)
+        verts.append(v - (0, k * step))
+        codes.append(c)
+    if not verts:
+        return MplPath(np.empty((0, 2)))
+    top = ascent  # the first line's box top, above its baseline
+    bottom = -(len(lines) - 1) * step - (height - ascent)
+    shift = {"top": top, "bottom": bottom, "center": (top + bottom) / 2, "baseline": 0.0}[va]
+    return MplPath((np.concatenate(verts) - (0, shift)) * scale, np.concatenate(codes))
+
+
+def add_text(
+    fig: Figure,
+    xy: tuple[float, float],
+    text: str,
+    fontsize: float,
+    *,
+    clip: Bbox | None = None,
+    color: str = "black",
+    **align,
+) -> PathPatch:
+    """Draw ``text`` at ``xy`` (inches from the figure's bottom left) as one filled path,
+    clipped to ``clip`` (inches) when given; ``align``: ``ha``, ``va``, ``weight`` of
+    :func:`text_path`. The artist's label is the text (what a test or a reader finds)."""
+    path = text_path(text, fontsize, dpi=fig.dpi, **align)
+    to_inches = Affine2D().scale(1 / 72).translate(*xy)
+    patch = PathPatch(path, transform=to_inches + fig.dpi_scale_trans, facecolor=color,
+                      edgecolor="none", linewidth=0, label=text)  # fmt: skip
+    if clip is not None:
+        patch.set_clip_box(TransformedBbox(clip, fig.dpi_scale_trans))
+        patch.set_clip_on(True)
+    fig.add_artist(patch)
+    return patch
