@@ -20,6 +20,7 @@ import functools
 
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.patches import PathPatch
@@ -68,8 +69,9 @@ def text_path(
     """The outline of ``text`` (lines split at newlines) in points, placed as a Text at
     (0, 0) with this horizontal (``left``/``center``/``right``, each line aligned so)
     and vertical alignment (``top``: the first line's "lp" box top; ``bottom``: the last
-    line's "lp" box bottom; ``center``; ``baseline``: the first line's) would be when
-    drawn at ``dpi``."""
+    line's "lp" box bottom; ``center``; ``baseline``: the first line's;
+    ``center_baseline``: halfway from the top to the first baseline, as y tick labels) would
+    be when drawn at ``dpi``."""
     scale = fontsize / TextToPath.FONT_SCALE
     ascent, height = (v / scale for v in _metrics(fontsize, weight, dpi))  # font units
     step = LINESPACING * height
@@ -88,7 +90,8 @@ def text_path(
         return MplPath(np.empty((0, 2)))
     top = ascent  # the first line's box top, above its baseline
     bottom = -(len(lines) - 1) * step - (height - ascent)
-    shift = {"top": top, "bottom": bottom, "center": (top + bottom) / 2, "baseline": 0.0}[va]
+    shift = {"top": top, "bottom": bottom, "center": (top + bottom) / 2, "baseline": 0.0,
+             "center_baseline": top / 2}[va]  # fmt: skip
     return MplPath((np.concatenate(verts) - (0, shift)) * scale, np.concatenate(codes))
 
 
@@ -114,3 +117,38 @@ def add_text(
         patch.set_clip_on(True)
     fig.add_artist(patch)
     return patch
+
+
+def text_collection(
+    fig: Figure,
+    texts: list[str],
+    offsets: np.ndarray,
+    offset_transform,
+    fontsize: float,
+    *,
+    rotation: float = 0.0,
+    facecolors="black",
+    cache: bool = False,
+    **align,
+) -> PathCollection:
+    """Many short texts as one collection: ``texts[i]`` placed at ``offsets[i]`` (in
+    ``offset_transform``'s coordinates) as a Text with ``align`` (``ha``, ``va``,
+    ``weight``) and ``rotation`` (degrees, about the anchor, applied after the
+    alignment as Text's ``rotation_mode="anchor"``) would be. ``cache``: keep each
+    string's outline for the process (repeated strings, e.g. cell values). Add it with
+    ``ax.add_collection(..., autolim=False)``; its label is the texts, one a line."""
+    outline = _cached_path if cache else text_path
+    turn = Affine2D().rotate_deg(rotation)
+    paths = [outline(t, fontsize, dpi=fig.dpi, **align) for t in texts]
+    if rotation:
+        paths = [p.transformed(turn) for p in paths]
+    collection = PathCollection(paths, offsets=offsets, offset_transform=offset_transform,
+                                transform=Affine2D().scale(1 / 72) + fig.dpi_scale_trans,
+                                facecolors=facecolors, edgecolors="none", linewidths=0,
+                                label="\n".join(texts))  # fmt: skip
+    return collection
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_path(text: str, fontsize: float, **align) -> MplPath:
+    return text_path(text, fontsize, **align)
