@@ -154,6 +154,7 @@ def main() -> None:
         else [("synthetic", synthetic_calls)]
     )
     tmp = Path(opts.out) if opts.out else Path(tempfile.mkdtemp(prefix="figures-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     for name, make in inputs:
         calls = make()
         total = {"before": 0.0, "after": 0.0}
