@@ -80,3 +80,23 @@ def test_embed_records_the_fusion_and_matches_fp32(mr_sentences, tmp_path):
     ref = SentenceTransformer(encoder.name_or_path, device="cpu").encode(texts)
     cos = (X * ref).sum(1) / np.linalg.norm(X, axis=1) / np.linalg.norm(ref, axis=1)
     assert cos.min() > 0.999
+
+
+def test_weights_are_packed_once_and_again_after_they_change():
+    from reprlearn.encoders.onednn_fusion import packed_weight
+
+    model = _bert()
+    ids = torch.randint(0, 200, (4, 9), generator=torch.Generator().manual_seed(2))
+    layer = model.encoder.layer[0].output.dense
+    with fused_linears(model):
+        first = packed_weight(layer)
+    with fused_linears(model):
+        assert packed_weight(layer) is first  # the next run reuses the packing
+    with torch.no_grad():
+        layer.weight.mul_(3.0)  # e.g. a fine-tuning step in between
+    with fused_linears(model):
+        assert packed_weight(layer) is not first
+        fused = _hidden(model, ids)
+    plain = _hidden(model, ids)
+    cos = nn.functional.cosine_similarity(fused.flatten(0, 1), plain.flatten(0, 1), dim=1)
+    assert cos.min() > 0.999
