@@ -96,7 +96,9 @@ def similarity_figure(
 ) -> Figure:
     """The heatmap of :func:`similarity_heatmap` as a Figure (Agg canvas attached), with
     white room around it that :func:`_save` crops. Labels and the title are drawn
-    verbatim (no mathtext); the values are one collection of glyph outlines."""
+    verbatim (no mathtext); the row labels, column labels and values are three
+    collections of glyph outlines (:mod:`reprlearn.analysis.glyph_text`), the cells a
+    quad mesh."""
     n = len(sim)
     names = [str(lab) for lab in labels]
     row_names = (
@@ -139,8 +141,9 @@ def _save(fig: Figure, path: str | Path, *, rle: bool = False) -> Path:
     ``rle``: zlib's run-length strategy, faster and smaller for a dense scatter."""
     path = Path(path)
     fig.canvas.draw()
-    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
-    ink = np.asarray(fig.canvas.buffer_rgba()).view(np.uint32)[..., 0] != 0xFFFFFFFF
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    pixels = rgba[..., :3]
+    ink = rgba.view(np.uint32)[..., 0] != 0xFFFFFFFF  # any pixel not opaque white
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if not len(rows):
         rows = cols = np.array([0])
