@@ -33,3 +33,18 @@ def test_separated_clusters_score_one_and_noise_near_zero():
     assert bad.ari.value < 0.05 and bad.v_measure.std is not None
     with pytest.raises(ValueError):
         kmeans_clustering(noise[:3], y[:3], n_clusters=4)
+
+
+def test_float64_seeding_gives_scikit_learns_k_means_plus_plus_clustering(digits):
+    """The seeds drawn on a float64 copy (the fast path) are scikit-learn's own
+    k-means++ seeds of the float32 rows: the same clustering, seed by seed."""
+    from reprlearn.evaluation.clustering import kmeans_plusplus_float64
+    from reprlearn.evaluation.knn import l2_normalize
+
+    X, _ = digits
+    Xn = l2_normalize(X.astype(np.float32))
+    for seed in (0, 1):
+        ours = KMeans(10, init=kmeans_plusplus_float64, n_init=3, random_state=seed).fit(Xn)
+        theirs = KMeans(10, n_init=3, random_state=seed).fit(Xn)
+        assert adjusted_rand_score(ours.labels_, theirs.labels_) == 1.0
+        assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-6)
