@@ -29,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
@@ -95,7 +96,14 @@ def holdout_indices(
 
 
 def _experiment(X, y, X_test, y_test, seed: int, max_iter: int) -> dict[str, float]:
-    """One MTEB experiment: fit ``LogisticRegression`` on ``(X, y)``, score the test split."""
+    """One MTEB experiment: fit ``LogisticRegression`` on ``(X, y)``, score the test split.
+    CSR rows (TF-IDF) are fit on the columns that have a non-zero in ``X`` only: the
+    weights of the others get zero gradient from the zero start, so L-BFGS never moves
+    them and the fit, the predictions and the scores are the same with fewer parameters
+    (about half of a 4,096-d TF-IDF vocabulary is absent from 432 rows)."""
+    if sp.issparse(X):
+        used = np.flatnonzero(X.getnnz(axis=0))
+        X, X_test = X[:, used], X_test[:, used]
     clf = LogisticRegression(random_state=seed, max_iter=max_iter)
     with warnings.catch_warnings():  # max_iter is the protocol's: silence its warnings
         warnings.simplefilter("ignore", ConvergenceWarning)
