@@ -21,8 +21,11 @@ Prints one JSON line per (store, figure): ``before_s``, ``after_s`` (medians),
 ``speedup`` and the PNG sizes in bytes, and a last line with the total per store.
 
 Usage: ``python benchmarks/figures.py [--stores /tmp/cmp/stores] [--names minilm,tfidf]
-[--repeats 5] [--before 94cc5a4]``. Budget: about 70 s per store on 2 quiet cores
-(about 60 s of it the implementation before).
+[--repeats 5] [--before 94cc5a4] [--out DIR]`` (``--out`` keeps the last PNG of each
+figure and implementation for a look side by side; the stores are those
+``benchmarks/compare_stages.py --work /tmp/cmp`` embeds). Budget: about 25 s per store
+on 2 cores (about 15 s of it the implementation before, 8 s recording ``inspect``'s
+calls); the synthetic fallback with ``--repeats 1``: 7 s.
 """
 
 from __future__ import annotations
@@ -97,7 +100,23 @@ def synthetic_calls(seed: int = 0) -> dict[str, tuple[tuple, dict]]:
     from reprlearn.search.items import Items
 
     rng = np.random.default_rng(seed)
-    words = "what is the origin of word how many people live in city who wrote first".split()
+    words = [
+        "what",
+        "is",
+        "the",
+        "origin",
+        "of",
+        "word",
+        "how",
+        "many",
+        "people",
+        "live",
+        "in",
+        "city",
+        "who",
+        "wrote",
+        "first",
+    ]
     text = lambda k: " ".join(rng.choice(words, size=k)).capitalize() + " ?"  # noqa: E731
     classes = [f"CLS:{i:02d}" for i in range(54)]
     v = rng.normal(size=(20, 64))
