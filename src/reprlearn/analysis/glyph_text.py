@@ -57,6 +57,27 @@ def _line(text: str, weight: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(verts), np.concatenate(codes).astype(MplPath.code_type)
 
 
+def _shift(va: str, nlines: int, fontsize: float, weight: str, dpi: float) -> float:
+    """Points from the first baseline down to the anchor for vertical alignment ``va``."""
+    ascent, height = _metrics(fontsize, weight, dpi)
+    top = ascent  # the first line's box top, above its baseline
+    bottom = -(nlines - 1) * LINESPACING * height - (height - ascent)
+    return {"top": top, "bottom": bottom, "center": (top + bottom) / 2, "baseline": 0.0,
+            "center_baseline": top / 2}[va]  # fmt: skip
+
+
+def text_box(
+    path: MplPath, fontsize: float, *, va: str = "top", weight: str = "normal", dpi: float = 100.0
+) -> Bbox:
+    """The box in points around the anchor that a one-line Text drawn as ``path`` (from
+    :func:`text_path` with this ``va`` and ``weight``) reports: the outline's horizontal
+    extent (control points: never narrower than the ink) and its "lp" line box."""
+    x = path.vertices[:, 0] if len(path.vertices) else np.zeros(1)
+    ascent, height = _metrics(fontsize, weight, dpi)
+    shift = _shift(va, 1, fontsize, weight, dpi)
+    return Bbox.from_extents(x.min(), ascent - height - shift, x.max(), ascent - shift)
+
+
 def text_path(
     text: str,
     fontsize: float,
@@ -88,10 +109,7 @@ def text_path(
         codes.append(c)
     if not verts:
         return MplPath(np.empty((0, 2)))
-    top = ascent  # the first line's box top, above its baseline
-    bottom = -(len(lines) - 1) * step - (height - ascent)
-    shift = {"top": top, "bottom": bottom, "center": (top + bottom) / 2, "baseline": 0.0,
-             "center_baseline": top / 2}[va]  # fmt: skip
+    shift = _shift(va, len(lines), fontsize, weight, dpi) / scale
     return MplPath((np.concatenate(verts) - (0, shift)) * scale, np.concatenate(codes))
 
 
@@ -129,17 +147,20 @@ def text_collection(
     rotation: float = 0.0,
     facecolors="black",
     cache: bool = False,
+    paths: list[MplPath] | None = None,
     **align,
 ) -> PathCollection:
     """Many short texts as one collection: ``texts[i]`` placed at ``offsets[i]`` (in
     ``offset_transform``'s coordinates) as a Text with ``align`` (``ha``, ``va``,
     ``weight``) and ``rotation`` (degrees, about the anchor, applied after the
     alignment as Text's ``rotation_mode="anchor"``) would be. ``cache``: keep each
-    string's outline for the process (repeated strings, e.g. cell values). Add it with
+    string's outline for the process (repeated strings, e.g. cell values); ``paths``:
+    the outlines, already made by :func:`text_path` (unrotated). Add it with
     ``ax.add_collection(..., autolim=False)``; its label is the texts, one a line."""
     outline = _cached_path if cache else text_path
     turn = Affine2D().rotate_deg(rotation)
-    paths = [outline(t, fontsize, dpi=fig.dpi, **align) for t in texts]
+    if paths is None:
+        paths = [outline(t, fontsize, dpi=fig.dpi, **align) for t in texts]
     if rotation:
         paths = [p.transformed(turn) for p in paths]
     collection = PathCollection(paths, offsets=offsets, offset_transform=offset_transform,

@@ -21,16 +21,15 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib import colors as mcolors
-from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path as MplPath
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.transforms import Bbox, ScaledTranslation
 from PIL import Image
 
-from reprlearn.analysis.glyph_text import text_collection
+from reprlearn.analysis.glyph_text import add_text, text_box, text_collection, text_path
 
 DPI = 150
 TEXT_CHARS = 30
@@ -217,8 +216,7 @@ def projection_figure(
     FigureCanvasAgg(fig)
     ax = fig.add_axes((MAP_AXES[0] / width, 0.09, MAP_AXES[1] / width, 0.82))
     # where ax.set_title(loc="left") puts it, without its layout pass at every draw
-    fig.text(MAP_AXES[0] / width, 0.91 + 6 / 72 / MAP_SIZE[1], title, fontsize=11, ha="left",
-             va="baseline", parse_math=False)  # fmt: skip
+    add_text(fig, (MAP_AXES[0], 0.91 * MAP_SIZE[1] + 6 / 72), title, 11, va="baseline")
     order = np.random.default_rng(seed).permutation(m)
     size = float(np.clip(12000 / max(m, 1), 2, 40))
     if y is None:
@@ -266,33 +264,43 @@ def _scatter_classes(ax, fig, points, y, names, order, size) -> None:
         for text in legend.get_texts():
             text.set_parse_math(False)
     else:
-        fig.text(side, 0.5, f"{len(classes)} classes: colours run\nthrough a continuous map;\n"
-                 f"names of {written} of the\nlargest at their centres\n(all points: map.csv)",
-                 fontsize=8, va="center", color="0.3")  # fmt: skip
+        note = (f"{len(classes)} classes: colours run\nthrough a continuous map;\n"
+                f"names of {written} of the\nlargest at their centres\n(all points: map.csv)")  # fmt: skip
+        add_text(fig, (MAP_SIDE_X, MAP_SIZE[1] / 2), note, 8, va="center", color="0.3")
 
 
 def _class_names(ax, fig, points, y, classes, names, palette, limit: int) -> int:
-    """Write up to ``limit`` class names at their median points, skipping any that would
-    overlap a written one or leave the axes; returns how many were written."""
+    """Write up to ``limit`` class names (bold, 8 points, a white halo) at their median
+    points, skipping any that would overlap a written one or leave the axes; returns how
+    many were written. The names are glyph outlines: a halo collection, then a fill."""
     ax.set_xlim(ax.get_xlim())  # settle the autoscaled limits before measuring text
     ax.set_ylim(ax.get_ylim())
-    renderer = fig.canvas.get_renderer()
-    inside = ax.get_window_extent(renderer)
+    inside = ax.get_window_extent(fig.canvas.get_renderer())
     placed: list = []
+    kept: list[tuple[str, np.ndarray, np.ndarray, MplPath]] = []
+    style = {"va": "center", "weight": "bold"}
     for c, name in zip(classes, names, strict=True):
         if len(placed) >= limit:
             break
-        text = ax.text(*np.median(points[y == c], axis=0), shorten(name, 24), fontsize=8,
-                       weight="bold", ha="center", va="center", color=palette[c] * 0.7,
-                       parse_math=False,
-                       path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])  # fmt: skip
-        box = text.get_window_extent(renderer).expanded(1.05, 1.15)
+        label, anchor = shorten(name, 24), np.median(points[y == c], axis=0)
+        path = text_path(label, 8, ha="center", dpi=fig.dpi, **style)
+        points_box = text_box(path, 8, dpi=fig.dpi, **style).get_points() * fig.dpi / 72
+        box = Bbox(points_box + ax.transData.transform(anchor)).expanded(1.05, 1.15)
         fits = (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
                 and box.y1 <= inside.y1)  # fmt: skip
         if not fits or any(box.overlaps(other) for other in placed):
-            text.remove()
             continue
         placed.append(box)
+        kept.append((label, anchor, palette[c] * 0.7, path))
+    if kept:
+        labels, anchors, colours, paths = (list(v) for v in zip(*kept, strict=True))
+        for halo in (True, False):  # as patheffects.withStroke(linewidth=2.5, white)
+            names_drawn = text_collection(fig, labels, np.array(anchors), ax.transData, 8,
+                                          paths=paths, facecolors=np.array(colours))  # fmt: skip
+            if halo:
+                names_drawn.set_edgecolor("white")
+                names_drawn.set_linewidth(2.5)
+            ax.add_collection(names_drawn, autolim=False)
     return len(placed)
 
 
