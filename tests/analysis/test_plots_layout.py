@@ -102,3 +102,21 @@ def test_user_text_with_dollar_signs_is_drawn_verbatim(tmp_path):
     fig = projection_figure(points, y, ["$\\foo$", "b"], title="$\\bar$")
     assert "$\\foo$" in [t.get_text() for t in fig.legends[0].get_texts()]
     assert projection_scatter(points, y, ["$\\foo$", "b"], tmp_path / "m.png").is_file()
+
+
+def test_map_axis_text_as_outlines_or_the_axes_own_when_an_offset_is_needed(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 50)
+    points = rng.normal(size=(150, 2)) + y[:, None] * 3
+    fig = projection_figure(points, y, list("abc"), axis_labels=("PC 1", "PC 2"))
+    ax = fig.axes[0]
+    drawn = "\n".join(c.get_label() for c in ax.collections)
+    assert "PC 1" in drawn and "PC 2" in drawn and not ax.get_xlabel()
+    ticks = ax.xaxis.get_major_formatter().format_ticks(ax.get_xticks())
+    assert any(t in drawn.split("\n") for t in ticks)
+    # coordinates near a million with a spread of one: the formatter needs "+1e6"
+    fig = projection_figure(points + 1e6, y, list("abc"), title="map", axis_labels=("PC 1", "PC 2"))
+    # matplotlib's own labels and offset text, and a title that moves above the offset
+    assert fig.axes[0].get_xlabel() == "PC 1" and fig.axes[0].get_title(loc="left") == "map"
+    path = projection_scatter(points + 1e6, y, list("abc"), tmp_path / "offset.png")
+    assert _edge_is_blank(path)

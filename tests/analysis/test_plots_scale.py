@@ -60,7 +60,7 @@ def test_map_of_77_classes_has_no_overlapping_names(store77):
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
     # the names: a white halo and a fill, two collections of glyph outlines
-    halo, fill = [c for c in ax.collections if not c.get_label().startswith("_")]
+    halo, fill = [c for c in ax.collections if (c.get_gid() or "").startswith("class names")]
     assert halo.get_label() == fill.get_label()
     assert set(fill.get_label().split("\n")) <= {shorten(n, 24) for n in CLASSES}
     boxes = [Bbox(ax.transData.transform(xy) + path.get_extents().get_points() * fig.dpi / 72)

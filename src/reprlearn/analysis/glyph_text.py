@@ -57,6 +57,11 @@ def _line(text: str, weight: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(verts), np.concatenate(codes).astype(MplPath.code_type)
 
 
+def line_metrics(fontsize: float, weight: str = "normal", dpi: float = 100.0) -> tuple:
+    """(ascent, height) in points of a line's "lp" box, as Agg measures it at ``dpi``."""
+    return _metrics(fontsize, weight, dpi)
+
+
 def _shift(va: str, nlines: int, fontsize: float, weight: str, dpi: float) -> float:
     """Points from the first baseline down to the anchor for vertical alignment ``va``."""
     ascent, height = _metrics(fontsize, weight, dpi)

@@ -29,7 +29,15 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, ScaledTranslation
 from PIL import Image
 
-from reprlearn.analysis.glyph_text import add_text, text_box, text_collection, text_path
+from reprlearn.analysis.glyph_text import (
+    add_text,
+    text_box,
+    text_collection,
+    text_path,
+)
+from reprlearn.analysis.glyph_text import (
+    line_metrics as _line_metrics,
+)
 
 DPI = 150
 TEXT_CHARS = 30
@@ -215,20 +223,64 @@ def projection_figure(
     fig = Figure(figsize=(width, MAP_SIZE[1]), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((MAP_AXES[0] / width, 0.09, MAP_AXES[1] / width, 0.82))
-    # where ax.set_title(loc="left") puts it, without its layout pass at every draw
-    add_text(fig, (MAP_AXES[0], 0.91 * MAP_SIZE[1] + 6 / 72), title, 11, va="baseline")
     order = np.random.default_rng(seed).permutation(m)
     size = float(np.clip(12000 / max(m, 1), 2, 40))
     if y is None:
         ax.scatter(*points2d[order].T, s=size, c="#3b6ea8", alpha=0.6, linewidths=0,
                    marker=_dot(size))  # fmt: skip
-    ax.set_xlabel(axis_labels[0], fontsize=9)
-    ax.set_ylabel(axis_labels[1], fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.2)
     if y is not None:
         _scatter_classes(ax, fig, points2d, np.asarray(y), names, order, size)
+    if _axis_text(ax, fig, axis_labels):
+        # where ax.set_title(loc="left") puts it, without its layout pass at every draw
+        add_text(fig, (MAP_AXES[0], 0.91 * MAP_SIZE[1] + 6 / 72), title, 11, va="baseline")
+    else:  # the axes' own texts: the title moves above an offset text ("1e6")
+        ax.set_xlabel(axis_labels[0], fontsize=9)
+        ax.set_ylabel(axis_labels[1], fontsize=9)
+        ax.set_title(title, fontsize=11, loc="left").set_parse_math(False)
     return fig
+
+
+def _axis_text(ax, fig: Figure, axis_labels: tuple[str, str]) -> bool:
+    """Tick labels (7 points) and axis names (9 points) as glyph outlines where the axes
+    would draw them: tick labels 7 points (tick 3.5 + pad 3.5) off the axes, names 4
+    points beyond them. False, drawing nothing, when a formatter needs an offset text
+    (e.g. "1e6" at the axis end): the axes then draw their own."""
+    ax.set_xlim(ax.get_xlim())  # settle autoscaled limits: the ticks depend on them
+    ax.set_ylim(ax.get_ylim())
+    ticks = []
+    for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        lo, hi, tol = min(lim), max(lim), 1e-10 * abs(lim[1] - lim[0])
+        locs = [v for v in axis.get_major_locator()() if lo - tol <= v <= hi + tol]
+        formatter = axis.get_major_formatter()
+        labels = formatter.format_ticks(locs)
+        if formatter.get_offset():
+            return False
+        ticks.append((np.asarray(locs, dtype=float), labels))
+    pad = ScaledTranslation
+    (xs, xlabels), (ys, ylabels) = ticks
+    _, tick_h = _line_metrics(7, dpi=fig.dpi)
+    below = text_collection(fig, xlabels, np.column_stack([xs, np.zeros(len(xs))]),
+                            ax.get_xaxis_transform() + pad(0, -7 / 72, fig.dpi_scale_trans),
+                            7, ha="center", va="top")  # fmt: skip
+    left = text_collection(fig, ylabels, np.column_stack([np.zeros(len(ys)), ys]),
+                           ax.get_yaxis_transform() + pad(-7 / 72, 0, fig.dpi_scale_trans),
+                           7, ha="right", va="center_baseline")  # fmt: skip
+    # control points bound the ink (exact Bezier extents cost ~1 ms a label)
+    widest = max((np.ptp(p.vertices[:, 0]) for p in left.get_paths() if len(p.vertices)),
+                 default=0.0)  # fmt: skip
+    xname = text_collection(fig, [axis_labels[0]], [(0.5, 0)],
+                            ax.transAxes + pad(0, -(7 + tick_h + 4) / 72, fig.dpi_scale_trans),
+                            9, ha="center", va="top")  # fmt: skip
+    yname = text_collection(fig, [axis_labels[1]], [(0, 0.5)],
+                            ax.transAxes + pad(-(7 + widest + 4) / 72, 0, fig.dpi_scale_trans),
+                            9, rotation=90, ha="center", va="bottom")  # fmt: skip
+    for collection in (below, left, xname, yname):
+        collection.set_clip_on(False)
+        ax.add_collection(collection, autolim=False)
+    ax.tick_params(labelbottom=False, labelleft=False)
+    return True
 
 
 def _class_list(y: np.ndarray | None, label_names: Sequence[str] | None) -> list[str] | None:
@@ -297,6 +349,7 @@ def _class_names(ax, fig, points, y, classes, names, palette, limit: int) -> int
         for halo in (True, False):  # as patheffects.withStroke(linewidth=2.5, white)
             names_drawn = text_collection(fig, labels, np.array(anchors), ax.transData, 8,
                                           paths=paths, facecolors=np.array(colours))  # fmt: skip
+            names_drawn.set_gid("class names halo" if halo else "class names")
             if halo:
                 names_drawn.set_edgecolor("white")
                 names_drawn.set_linewidth(2.5)
