@@ -7,9 +7,12 @@ its labels, drawn once, and cropped to its ink plus a 0.15-inch margin (what
 figure's edges. Both functions save to ``path`` and return it. The confusion matrix,
 its most confused pairs and per-class accuracy live in :mod:`reprlearn.analysis.confusion`.
 
-Speed (issue 16): ``benchmarks/figures.py``. Matplotlib 3.11 renders text glyph by glyph
-(~50 us a glyph), so the repeated cell values are drawn as cached glyph outlines in one
-collection, and the cells as a quad mesh instead of a resampled image.
+Speed (issue 16, ``benchmarks/figures.py``): matplotlib 3.11 renders a Text glyph by
+glyph from Python (~50 us a glyph), so labels, cell values, class names, tick labels and
+titles are glyph outlines in a few collections (:mod:`reprlearn.analysis.glyph_text`;
+the cell values kept per string), the heatmap's cells a quad mesh instead of a resampled
+image, and the map's tiny markers octagons. Only the colour bar and the legend keep
+matplotlib's Text. User text is drawn verbatim (never parsed as mathtext).
 """
 
 from __future__ import annotations
