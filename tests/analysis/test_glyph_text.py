@@ -85,3 +85,16 @@ def test_collections_place_labels_as_tick_labels(rotated):
     # hinted (Text) and unhinted (outline) advances differ by up to ~2% of a line
     extent = max(boxes[0][2] - boxes[0][0], boxes[0][3] - boxes[0][1])
     assert np.abs(np.subtract(*boxes)).max() <= max(4, 0.025 * extent), boxes
+
+
+def test_text_box_is_the_window_extent_of_the_text():
+    from reprlearn.analysis.glyph_text import text_box
+
+    fig = Figure(figsize=(3, 2), dpi=150)
+    FigureCanvasAgg(fig)
+    text = fig.text(1.5, 1, "DESC:manner", fontsize=8, weight="bold", ha="center", va="center",
+                    transform=fig.dpi_scale_trans)  # fmt: skip
+    extent = text.get_window_extent(fig.canvas.get_renderer())
+    box = text_box("DESC:manner", 8, ha="center", va="center", weight="bold", dpi=150)
+    points = box.get_points() * 150 / 72 + (1.5 * 150, 150)
+    assert np.allclose(points, extent.get_points(), atol=0.6)

@@ -32,13 +32,18 @@ LINESPACING = 1.2  # as Text's default: baselines 1.2 x the height of "lp" apart
 _GLYPHS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # glyph id -> outline, font units
 
 
+@functools.lru_cache(maxsize=4)
+def _renderer(dpi: float) -> RendererAgg:
+    """A 1x1 Agg renderer: text metrics only (they do not depend on the canvas size)."""
+    return RendererAgg(1, 1, dpi)
+
+
 @functools.lru_cache(maxsize=32)
 def _metrics(fontsize: float, weight: str, dpi: float) -> tuple[float, float]:
     """(ascent, full height) in points of "lp" as Agg measures it at ``dpi`` (hinted,
     whole pixels): the line box Text aligns and spaces its lines by."""
-    renderer = RendererAgg(1, 1, dpi)
     prop = FontProperties(size=fontsize, weight=weight)
-    _, height, descent = renderer.get_text_width_height_descent("lp", prop, ismath=False)
+    _, height, descent = _renderer(dpi).get_text_width_height_descent("lp", prop, ismath=False)
     return (height - descent) * 72 / dpi, height * 72 / dpi
 
 
@@ -72,15 +77,24 @@ def _shift(va: str, nlines: int, fontsize: float, weight: str, dpi: float) -> fl
 
 
 def text_box(
-    path: MplPath, fontsize: float, *, va: str = "top", weight: str = "normal", dpi: float = 100.0
+    text: str,
+    fontsize: float,
+    *,
+    ha: str = "left",
+    va: str = "top",
+    weight: str = "normal",
+    dpi: float = 100.0,
 ) -> Bbox:
-    """The box in points around the anchor that a one-line Text drawn as ``path`` (from
-    :func:`text_path` with this ``va`` and ``weight``) reports: the outline's horizontal
-    extent (control points: never narrower than the ink) and its "lp" line box."""
-    x = path.vertices[:, 0] if len(path.vertices) else np.zeros(1)
+    """The box in points around the anchor that a one-line Text of ``text`` with this
+    alignment reports as its window extent: Agg's (hinted) width at ``dpi`` and the "lp"
+    line box, so a layout decided on these boxes is the one Text artists gave."""
+    renderer = _renderer(dpi)
+    prop = FontProperties(size=fontsize, weight=weight)
+    width = renderer.get_text_width_height_descent(text, prop, ismath=False)[0] * 72 / dpi
+    x0 = {"left": 0.0, "center": -width / 2, "right": -width}[ha]
     ascent, height = _metrics(fontsize, weight, dpi)
     shift = _shift(va, 1, fontsize, weight, dpi)
-    return Bbox.from_extents(x.min(), ascent - height - shift, x.max(), ascent - shift)
+    return Bbox.from_extents(x0, ascent - height - shift, x0 + width, ascent - shift)
 
 
 def text_path(

@@ -338,14 +338,15 @@ def _class_names(ax, fig, points, y, classes, names, palette, limit: int) -> int
         if len(placed) >= limit:
             break
         label, anchor = shorten(name, 24), np.median(points[y == c], axis=0)
-        path = text_path(label, 8, ha="center", dpi=fig.dpi, **style)
-        points_box = text_box(path, 8, dpi=fig.dpi, **style).get_points() * fig.dpi / 72
+        points_box = text_box(label, 8, ha="center", dpi=fig.dpi, **style).get_points()
+        points_box = points_box * fig.dpi / 72
         box = Bbox(points_box + ax.transData.transform(anchor)).expanded(1.05, 1.15)
         fits = (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
                 and box.y1 <= inside.y1)  # fmt: skip
         if not fits or any(box.overlaps(other) for other in placed):
             continue
         placed.append(box)
+        path = text_path(label, 8, ha="center", dpi=fig.dpi, **style)
         kept.append((label, anchor, palette[c] * 0.7, path))
     if kept:
         labels, anchors, colours, paths = (list(v) for v in zip(*kept, strict=True))
