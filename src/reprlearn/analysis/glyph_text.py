@@ -11,7 +11,11 @@ outlines of a text in one ``draw_path``. At 6-11 points they look as Text does
 (unhinted outlines; hinting moves a stroke by under a pixel).
 
 :func:`text_path` returns the outline of a (multi-line) text placed as a Text with the
-same alignment would be; :func:`add_text` adds it to a figure, clipped if asked.
+same alignment would be (Agg's own line box and spacing at the figure's dpi);
+:func:`add_text` adds one to a figure, clipped if asked; :func:`text_collection` puts
+many short texts (tick labels, cell values, class names) in one collection; and
+:func:`text_box` is the window extent a Text would report, for layouts that avoid
+overlaps. Hinted Text and unhinted outlines differ by up to ~2% of a line's width.
 """
 
 from __future__ import annotations
