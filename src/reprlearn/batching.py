@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader
 from reprlearn.data.items import BadItem, decode_item, failure_reason
 from reprlearn.encoders.base import Encoder, TorchEncoder
 from reprlearn.encoders.onednn_fusion import fused_linears
+from reprlearn.encoders.short_attention import short_attention
 from reprlearn.errors import DataError
 from reprlearn.thread_tuner import ThreadTuner, batch_work, thread_candidates
 
@@ -480,8 +481,8 @@ def _encode_tokenized(raw: Sequence[Any], ids: np.ndarray, run: Run, advance):
     out_vecs: list[np.ndarray] = []
     tuner = thread_tuner(enc)
     with torch.inference_mode(), contextlib.closing(_Closable(sliced)), \
-            fused_linears(enc.model) as fusion:  # fmt: skip
-        enc.fusion = fusion.to_dict()
+            fused_linears(enc.model) as fusion, short_attention(enc.model) as short:  # fmt: skip
+        enc.cpu_kernels = {**fusion.to_dict(), "short_attention": short}
         try:
             for rows, batch in sliced:
                 vecs = tuner.run(lambda b=batch: _forward(enc, b), batch_work(batch, len(rows)))

@@ -74,7 +74,8 @@ def test_embed_records_the_fusion_and_matches_fp32(mr_sentences, tmp_path):
     encoder = load_encoder("minilm")
     store = embed(datasets.Dataset.from_dict({"text": texts}), encoder, tmp_path / "s",
                   device="cpu", precision="bf16", progress=False)  # fmt: skip
-    assert store.manifest["encoder"]["onednn_fusion"] == {"linear": 37, "gelu": 6}
+    kernels = {"linear": 37, "gelu": 6, "short_attention": 1}
+    assert store.manifest["encoder"]["cpu_kernels"] == kernels
     assert _linears(encoder.model) == 37  # given back for later use (e.g. fine-tuning)
     X, _ = store.to_numpy()
     ref = SentenceTransformer(encoder.name_or_path, device="cpu").encode(texts)

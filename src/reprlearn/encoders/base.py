@@ -155,7 +155,7 @@ class TorchEncoder(Encoder):
     model: nn.Module
     device: torch.device = torch.device("cpu")
     dtype: torch.dtype = torch.float32
-    fusion: dict[str, Any] | None = None  # what the last run fused (onednn_fusion)
+    cpu_kernels: dict[str, Any] | None = None  # the last CPU bf16 run's fused kernels
 
     def preprocess(self, item: Any) -> Any:
         """One raw item -> model input (e.g. a ``(3, H, W)`` float tensor). Default: as is."""
@@ -199,11 +199,15 @@ class TorchEncoder(Encoder):
         return self.forward(batch).float().cpu().numpy()
 
     def describe(self) -> dict[str, Any]:
-        """:meth:`Encoder.describe`, plus ``onednn_fusion`` (the layers the last CPU bf16
-        run fused, :mod:`reprlearn.encoders.onednn_fusion`) when there was one."""
+        """:meth:`Encoder.describe`, plus ``cpu_kernels`` when the last CPU bf16 run used
+        faster kernels: ``linear`` layers fused with their bias (``gelu`` of them with
+        their GELU, :mod:`reprlearn.encoders.onednn_fusion`) and the models whose short
+        sequences took the two-product attention (``short_attention``,
+        :mod:`reprlearn.encoders.short_attention`)."""
         facts = super().describe()
-        if self.fusion and self.fusion.get("linear"):
-            facts["onednn_fusion"] = self.fusion
+        if self.cpu_kernels and (self.cpu_kernels.get("linear") or
+                                 self.cpu_kernels.get("short_attention")):  # fmt: skip
+            facts["cpu_kernels"] = self.cpu_kernels
         return facts
 
     @property
