@@ -19,8 +19,9 @@ median of ``--rounds`` is reported, with the load average):
   ``export_static_quantized_openvino_model`` (calibrated on 300 texts of the four sets),
   when optimum is installed (``reprlearn[onnx]`` or ``reprlearn[openvino]``, each in an
   environment of its own); otherwise one line says why they were not run (CPU only);
-* ``reprlearn_unfused``: ``reprlearn`` without the fused oneDNN linear layers
-  (:mod:`reprlearn.encoders.onednn_fusion`), to measure what they give;
+* ``reprlearn_plain_kernels``: ``reprlearn`` without its CPU kernels (the fused oneDNN
+  linear layers of :mod:`reprlearn.encoders.onednn_fusion` and the short-sequence
+  attention of :mod:`reprlearn.encoders.short_attention`), to measure what they give;
 * ``reprlearn_fp32``, ``reprlearn_{onnx,openvino}_fp32`` and ``_int8``: reprlearn forced
   to fp32 torch, or on those backends (``--precision int8`` runs only where its quality
   gate passes on the set's texts; otherwise a note gives the measured numbers).
@@ -129,10 +130,16 @@ def _peer_backends(path: str, device: str) -> tuple[dict, list[str]]:
 
 @contextlib.contextmanager
 def _no_fusion(model):
-    """``reprlearn_unfused``: the run without :mod:`reprlearn.encoders.onednn_fusion`."""
+    """``reprlearn_plain_kernels``: no :mod:`reprlearn.encoders.onednn_fusion`."""
     from reprlearn.encoders.onednn_fusion import FusionFacts
 
     yield FusionFacts(reason="turned off by the benchmark")
+
+
+@contextlib.contextmanager
+def _no_short(model):
+    """``reprlearn_plain_kernels``: no :mod:`reprlearn.encoders.short_attention`."""
+    yield 0
 
 
 def _best(med: dict[str, float], keys: list[str]) -> str | None:
@@ -241,13 +248,13 @@ def main() -> None:
             finally:
                 batching.BUDGETS[kind] = saved
 
-        def unfused(ds=ds) -> np.ndarray:
-            saved = batching.fused_linears
-            batching.fused_linears = _no_fusion
+        def plain(ds=ds) -> np.ndarray:
+            saved = batching.fused_linears, batching.short_attention
+            batching.fused_linears, batching.short_attention = _no_fusion, _no_short
             try:
                 return ours(ds)
             finally:
-                batching.fused_linears = saved
+                batching.fused_linears, batching.short_attention = saved
 
         def batch_of(key: str) -> int:
             return 256 if key.endswith("_b256") else 32
@@ -256,7 +263,7 @@ def main() -> None:
             "reprlearn": ours,
             **{k: (lambda o=o, ds=ds: ours(ds, **o)) for k, o in extra.items()},
             **{f"reprlearn_budget{b}": (lambda b=b: budgeted(b)) for b in budgets},
-            "reprlearn_unfused": unfused,
+            "reprlearn_plain_kernels": plain,
             "st_fp32_b32": lambda t=texts: st32.encode(t, batch_size=32),
             "st_bf16_b32": lambda t=texts: st16.encode(t, batch_size=32),
             "st_bf16_b256": lambda t=texts: st16.encode(t, batch_size=256),
