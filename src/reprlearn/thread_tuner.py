@@ -16,6 +16,7 @@ beyond floating-point summation order.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -24,7 +25,17 @@ import torch
 T = TypeVar("T")
 PROBE_EVERY = 4  # batches before the first re-measurement of a slower count
 MAX_PROBE_EVERY = 64  # the interval doubles while re-measurements confirm the choice
-SMOOTHING = 0.5  # weight of the newest measurement in a count's running cost
+# a count's cost is the least of its last WINDOW measurements (as timeit reports the
+# minimum: interference only ever adds time): on 2 idle cores one batch in about eight
+# ran 2.3x slower on 2 threads (the producer thread tokenising beside it), and a running
+# mean that weighed it by half moved the next shard to one thread (TREC: 1,270 vs 2,250
+# texts/s). A lasting change of load still shows once it fills a count's window.
+WINDOW = 5
+# batches under this share of the largest one seen are not measured: their fixed costs
+# (Python, kernel set-up) dominate, e.g. MiniLM on 2 idle cores, 2 threads: 36 tokens at
+# 320 us a token, 4,000-token batches at 25-35: one such tail batch recorded against a
+# count made the tuner run the next shards on the slower one (SUBJ: 700 vs 1,040 texts/s)
+MEASURED_SHARE = 0.5
 
 
 def thread_candidates(cores: int) -> list[int]:
@@ -65,9 +76,11 @@ class ThreadTuner:
         self.probe_every, self.clock = probe_every, clock
         self.interval = probe_every
         self.next_probe: int | None = None  # set once every count has been measured
-        self.cost: dict[int, float] = {}  # seconds per unit of work, smoothed
+        self.cost: dict[int, float] = {}  # seconds per unit of work, least in the window
+        self.seen: dict[int, deque[float]] = {}  # the last WINDOW measurements per count
         self.last_seen: dict[int, int] = {}
         self.batches = 0
+        self.largest = 0.0  # the most work of one batch seen
         self.initial = torch.get_num_threads()
 
     def begin(self) -> ThreadTuner:
@@ -91,7 +104,14 @@ class ThreadTuner:
         return self.chosen
 
     def run(self, fn: Callable[[], T], work: float) -> T:
-        """``fn()`` on the next count; its seconds per ``work`` unit (> 0) are recorded."""
+        """``fn()`` on the next count; its seconds per ``work`` unit (> 0) are recorded.
+        A batch under :data:`MEASURED_SHARE` of the largest seen runs on the chosen count
+        and is not recorded (time per unit of a small batch is mostly fixed costs)."""
+        self.largest = max(self.largest, float(work))
+        if float(work) < MEASURED_SHARE * self.largest:
+            if torch.get_num_threads() != self.chosen:
+                torch.set_num_threads(self.chosen)
+            return fn()
         count, before = self.next_count(), self.chosen
         probe = count != before and len(self.cost) == len(self.candidates)
         if torch.get_num_threads() != count:
@@ -100,8 +120,9 @@ class ThreadTuner:
         result = fn()
         seconds = self.clock() - start
         per_unit = seconds / max(float(work), 1e-9)
-        old = self.cost.get(count)
-        self.cost[count] = per_unit if old is None else old + SMOOTHING * (per_unit - old)
+        window = self.seen.setdefault(count, deque(maxlen=WINDOW))
+        window.append(per_unit)
+        self.cost[count] = min(window)
         self.last_seen[count] = self.batches
         self.batches += 1
         if len(self.candidates) > 1 and len(self.cost) == len(self.candidates):
