@@ -10,7 +10,7 @@ six feed-forward blocks 20%. :func:`fused_linears` swaps every ``nn.Linear`` for
 bias, and for BERT-style feed-forward blocks the GELU, fused into it
 (``torch.ops.mkldnn._linear_pointwise``: the kernels ``torch.compile``'s CPU backend,
 Inductor, emits for the same pattern, here without a compile step). Measured on that
-batch: 244 -> 182 ms per forward (median of 9, interleaved).
+batch: 244 -> 182 ms per forward (median of 9, interleaved, another job on the cores).
 
 Only the BERT family's feed-forward pattern has its GELU fused: a module whose class name
 ends in ``Intermediate`` with a ``dense`` linear layer and an ``intermediate_act_fn``
