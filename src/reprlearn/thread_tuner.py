@@ -9,7 +9,8 @@ machine two threads are faster. Which is faster depends on the load at the time,
 :class:`ThreadTuner` measures it: each batch runs on one of the candidate counts (all
 physical cores, or half of them), the time per unit of work (padded tokens) is kept per
 count, the faster count is used, and the other is re-measured every ``probe_every``
-batches so a change of load is followed. The vectors do not depend on the thread count
+batches so a change of load is followed (on all cores, only when the latest batch was
+slower than usual: on idle cores there is nothing to follow). The vectors do not depend on the thread count
 beyond floating-point summation order.
 """
 
@@ -31,6 +32,9 @@ MAX_PROBE_EVERY = 64  # the interval doubles while re-measurements confirm the c
 # mean that weighed it by half moved the next shard to one thread (TREC: 1,270 vs 2,250
 # texts/s). A lasting change of load still shows once it fills a count's window.
 WINDOW = 5
+# on all cores, the fewer-thread count is re-measured when due only if the latest batch
+# ran more than this much slower than the best of the window (a sign of load)
+STEADY = 1.25
 # batches under this share of the largest one seen are not measured: their fixed costs
 # (Python, kernel set-up) dominate, e.g. MiniLM on 2 idle cores, 2 threads: 36 tokens at
 # 320 us a token, 4,000-token batches at 25-35: one such tail batch recorded against a
@@ -99,9 +103,18 @@ class ThreadTuner:
         if untried:
             return untried[0]
         if self.next_probe is not None and self.batches >= self.next_probe:
+            if self.chosen == self.candidates[0] and self._steady():
+                return self.chosen  # all cores, at their usual speed: nothing to re-check
             others = [c for c in self.candidates if c != self.chosen]
             return min(others, key=lambda c: self.last_seen[c])
         return self.chosen
+
+    def _steady(self) -> bool:
+        """Whether the chosen count's latest batch ran within :data:`STEADY` of its best
+        cost: a re-measurement of fewer threads is due only when it did not (on idle
+        cores every such probe costs a batch at half speed, a fifth of a 1,000-text run)."""
+        window = self.seen.get(self.chosen)
+        return bool(window) and window[-1] <= STEADY * self.cost[self.chosen]
 
     def run(self, fn: Callable[[], T], work: float) -> T:
         """``fn()`` on the next count; its seconds per ``work`` unit (> 0) are recorded.

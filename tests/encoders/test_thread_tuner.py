@@ -191,3 +191,21 @@ def test_one_slow_batch_does_not_move_the_tuner_off_the_faster_count():
         tuner.run(batch, work=4000)
     assert seen == [2, 1, 2, 2, 2, 2, 2] and tuner.chosen == 2
     tuner.close()
+
+
+def test_on_idle_cores_all_threads_are_not_re_checked_until_a_batch_slows():
+    """All cores at their usual speed: no batch is spent on one thread after the first
+    comparison; once batches slow down (load), fewer threads are measured again."""
+    torch.set_num_threads(2)
+    clock = FakeClock()
+    costs = {2: 0.01, 1: 0.02}
+    batch, seen = _batch_by_threads(costs, clock)
+    tuner = ThreadTuner([2, 1], probe_every=4, clock=clock)
+    for _ in range(30):
+        tuner.run(batch, work=4000)
+    assert seen.count(1) == 1  # the first comparison only
+    costs.update({2: 0.05, 1: 0.02})  # other jobs arrive
+    for _ in range(10):
+        tuner.run(batch, work=4000)
+    assert tuner.chosen == 1 and seen[-3:] == [1, 1, 1]
+    tuner.close()
