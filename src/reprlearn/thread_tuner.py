@@ -33,8 +33,8 @@ MAX_PROBE_EVERY = 64  # the interval doubles while re-measurements confirm the c
 # texts/s). A lasting change of load still shows once it fills a count's window.
 WINDOW = 5
 # on all cores, the fewer-thread count is re-measured when due only if the latest batch
-# ran more than this much slower than the best of the window (a sign of load)
-STEADY = 1.25
+# ran more than this much slower per token than the best of the window (load)
+STEADY = 1.5  # batches of other lengths differ by up to 1.45x on idle cores; load: 2-3x
 # batches under this share of the largest one seen are not measured: their fixed costs
 # (Python, kernel set-up) dominate, e.g. MiniLM on 2 idle cores, 2 threads: 36 tokens at
 # 320 us a token, 4,000-token batches at 25-35: one such tail batch recorded against a
