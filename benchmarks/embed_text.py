@@ -207,6 +207,7 @@ def main() -> None:
     for note in notes:
         print(json.dumps({"note": note}), flush=True)
     budgets = [int(b) for b in args.budgets.split(",") if b]
+    plain_tuners: dict = {}  # reprlearn_plain_kernels' thread tuners, apart from reprlearn's
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
     os.environ.setdefault("REPRLEARN_CACHE", str(tmp / "cache"))  # exports of this run
     for name in args.sets.split(","):
@@ -249,12 +250,14 @@ def main() -> None:
                 batching.BUDGETS[kind] = saved
 
         def plain(ds=ds) -> np.ndarray:
-            saved = batching.fused_linears, batching.short_attention
+            # its own thread tuner: the costs of other kernels must not steer reprlearn's
+            saved = batching.fused_linears, batching.short_attention, batching._TUNERS
             batching.fused_linears, batching.short_attention = _no_fusion, _no_short
+            batching._TUNERS = plain_tuners
             try:
                 return ours(ds)
             finally:
-                batching.fused_linears, batching.short_attention = saved
+                batching.fused_linears, batching.short_attention, batching._TUNERS = saved
 
         def batch_of(key: str) -> int:
             return 256 if key.endswith("_b256") else 32
