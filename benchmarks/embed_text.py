@@ -36,6 +36,11 @@ precision class). ``--budgets 32768,131072`` adds runs of reprlearn with those t
 budgets on the device (items per batch at most budget / 8, at least 4,096), to choose
 :data:`reprlearn.batching.BUDGETS`. ``--n 0`` takes every row of a set.
 
+Each timed run starts after ``gc.collect()``: without it, a full collection of the
+garbage earlier runs left (0.22 s, the process holds datasets, two models and
+transformers) fell inside the same run of each benchmark (SST2's reprlearn in round 1,
+1,330 instead of 1,900 texts/s at 1,000 texts); the run's own garbage still counts.
+
 Prints JSON lines: one per run, then one summary per set with medians (sentences/s), the
 ratios against the default and against the peer's fastest same-precision configuration,
 and the mean / min cosine of each configuration to the fp32 reference.
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import statistics
@@ -285,6 +291,7 @@ def main() -> None:
         loads = []
         for r in range(args.rounds):
             for run, fn in runs.items():
+                gc.collect()  # earlier runs' garbage is not this run's (see the doc)
                 start = time.perf_counter()
                 vectors[run] = np.asarray(fn())
                 rates[run].append(n / (time.perf_counter() - start))
