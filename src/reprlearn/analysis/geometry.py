@@ -32,13 +32,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy import special, stats
-from scipy.sparse import diags as sparse_diag
 
 from reprlearn.analysis.neighbors import Neighbors, k_occurrence
 from reprlearn.analysis.similarity import l2_normalize
-from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.sparsity import sparse_cosine_topk, sparse_view, unit_rows
 from reprlearn.evaluation.spectrum import gram_spectrum
 
 RANKME_EPS = 1e-7
@@ -114,11 +114,7 @@ def unit_rows_sparse(X: np.ndarray):
     mostly zeros (:func:`reprlearn.evaluation.sparsity.sparse_view`), else None. All-zero
     rows stay zero, as :func:`reprlearn.analysis.similarity.l2_normalize`."""
     S = sparse_view(X)
-    if S is None:
-        return None
-    S = S.astype(np.float64)
-    norms = np.sqrt(np.asarray(S.multiply(S).sum(1)).ravel())
-    return (sparse_diag(1.0 / np.maximum(norms, 1e-12)) @ S).tocsr()
+    return None if S is None else unit_rows(S)
 
 
 def uniformity(X: np.ndarray, t: float = UNIFORMITY_T, *, seed: int = 0) -> float:
@@ -198,25 +194,14 @@ def sparse_nearest_neighbors(
     S, k: int, queries: np.ndarray | None = None, chunk: int = 2_048
 ) -> Neighbors:
     """:func:`reprlearn.analysis.neighbors.nearest_neighbors` (exact cosine, self excluded)
-    for mostly-zero rows ``S`` ``(n, dim)`` (CSR, or an array :func:`sparse_view` takes):
-    each chunk of queries' cosines to all items is one sparse-dense product (``nnz x
-    chunk`` work instead of ``n x dim x chunk``), then ``torch.topk`` as there. ``queries``:
-    int ``(q,)`` rows (default all). Ties among equal cosines may be ordered otherwise."""
-    S = S if hasattr(S, "tocsr") else sparse_view(S)
-    U = unit_rows_sparse(S).astype(np.float32)
-    UT = np.ascontiguousarray(U.T.toarray())  # (dim, n)
-    n = U.shape[0]
-    q_idx = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
-    out_idx = np.empty((len(q_idx), k), dtype=np.int64)
-    out_cos = np.empty((len(q_idx), k), dtype=np.float32)
-    for start in range(0, len(q_idx), chunk):
-        q = q_idx[start : start + chunk]
-        sims = torch.from_numpy(np.asarray(U[q] @ UT, dtype=np.float32))
-        sims[torch.arange(len(q)), torch.from_numpy(q)] = -torch.inf
-        values, indices = torch.topk(sims, k, dim=1)
-        out_idx[start : start + len(q)] = indices.numpy()
-        out_cos[start : start + len(q)] = values.clamp(-1.0, 1.0).numpy()
-    return Neighbors(q_idx, out_idx, out_cos)
+    for mostly-zero rows ``S`` ``(n, dim)`` (CSR, or an array :func:`sparse_view` takes),
+    by :func:`reprlearn.evaluation.sparsity.sparse_cosine_topk` (also the kNN probe's
+    sparse path). ``queries``: int ``(q,)`` rows (default all). Ties among equal cosines
+    may be ordered otherwise."""
+    S = sp.csr_matrix(S) if sp.issparse(S) else sparse_view(S)
+    q_idx = np.arange(S.shape[0]) if queries is None else np.asarray(queries, dtype=np.int64)
+    cos, idx = sparse_cosine_topk(S[q_idx], S, k, exclude=q_idx, chunk=chunk)
+    return Neighbors(q_idx, idx, np.clip(cos, -1.0, 1.0))
 
 
 def normalized_std(X: np.ndarray) -> float:

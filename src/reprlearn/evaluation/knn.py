@@ -21,13 +21,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.metrics import f1_score
 
 from reprlearn.device import resolve_device
 from reprlearn.evaluation.result import ResultMixin, fmt
-from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.sparsity import sparse_cosine_topk, sparse_view
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci
 
 BACKENDS = ("auto", "torch", "faiss")
@@ -78,7 +77,7 @@ def cosine_topk(
         raise ImportError("backend='faiss' needs faiss: pip install faiss-cpu")
     Ks = sparse_view(keys) if backend == "auto" and dev.type == "cpu" else None
     if Ks is not None and (Qs := sparse_view(queries)) is not None:
-        sims, idx = _sparse_topk(Qs, Ks, k + extra, chunk_size)
+        sims, idx = sparse_cosine_topk(Qs, Ks, k + extra, chunk=chunk_size)
     elif backend == "faiss" or (backend == "auto" and has_faiss and dev.type == "cpu"):
         sims, idx = _faiss_topk(l2_normalize(queries), l2_normalize(keys), k + extra)
     else:
@@ -98,26 +97,6 @@ def _torch_topk(q: np.ndarray, keys: np.ndarray, k: int, dev: torch.device, chun
         s, i = (Q @ K.T).topk(k, dim=1, largest=True, sorted=True)
         sims.append(s.cpu())
         idx.append(i.cpu())
-    return torch.cat(sims).numpy(), torch.cat(idx).numpy().astype(np.int64)
-
-
-def _unit_rows(S) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(S.multiply(S).sum(1)).ravel())
-    return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ S).astype(np.float32).tocsr()
-
-
-def _sparse_topk(Q, K, k: int, chunk: int):
-    """Exact top-``k`` cosines of CSR queries ``Q`` ``(m, dim)`` against CSR keys ``K``
-    ``(n, dim)`` (mostly zeros, e.g. TF-IDF), a sparse-sparse product per chunk of
-    queries: never a dense copy of the keys (a 8,000 x 4,096 TF-IDF split: 1.46 -> 0.39
-    s, same neighbours up to the order of equal cosines)."""
-    Q, KT = _unit_rows(Q), _unit_rows(K).T.tocsr()
-    sims, idx = [], []
-    for start in range(0, Q.shape[0], chunk):
-        S = torch.from_numpy((Q[start : start + chunk] @ KT).toarray())
-        s, i = S.topk(k, dim=1, largest=True, sorted=True)
-        sims.append(s)
-        idx.append(i)
     return torch.cat(sims).numpy(), torch.cat(idx).numpy().astype(np.int64)
 
 

