@@ -191,9 +191,8 @@ def torch_threads(encoder: Encoder | None = None) -> int:
     batches ran on last when a CPU thread tuner chose it (:func:`thread_tuner`; the count
     is restored afterwards), else torch's count now."""
     if encoder is not None:
-        key = (encoder.name or type(encoder).__name__, str(getattr(encoder, "dtype", "")))
-        for (name, dtype, _), tuner in _TUNERS.items():
-            if (name, dtype) == key:
+        for key, tuner in _TUNERS.items():
+            if key[:2] == _tuner_model(encoder):
                 return tuner.chosen
     return torch.get_num_threads()
 
@@ -331,11 +330,7 @@ def encode_rows(raw: Sequence[Any], ids: np.ndarray, run: Run, advance: Callable
             for row, item in bad:
                 skipped.append(bad_item(run, row, item.reason))
             if good_ids:
-                vecs = (
-                    enc.forward(enc.move(batch)).float().cpu().numpy()
-                    if neural
-                    else enc.encode(batch)
-                )
+                vecs = _forward(enc, batch) if neural else enc.encode(batch)
                 out_ids += good_ids
                 out_vecs.append(np.asarray(vecs, dtype=np.float32))
             advance(len(good_ids) + len(bad))
@@ -416,7 +411,7 @@ def _pipelined_shards(source, column, pending, run: Run, advance):
             for row, item in bad:
                 skipped.append(bad_item(run, row, item.reason))
             if good_ids:
-                out_vecs.append(enc.forward(enc.move(batch)).float().cpu().numpy())
+                out_vecs.append(_forward(enc, batch))
                 out_ids += good_ids
             advance(len(good_ids) + len(bad))
             left[k] -= 1
@@ -511,13 +506,18 @@ def thread_tuner(enc: Encoder) -> ThreadTuner:
         return ThreadTuner([threads])
     candidates = tuple(thread_candidates(threads))
     # one per process and model (costs are seconds per token of that model and dtype)
-    key = (enc.name or type(enc).__name__, str(getattr(enc, "dtype", "")), candidates)
+    key = (*_tuner_model(enc), candidates)
     if key not in _TUNERS:
         _TUNERS[key] = ThreadTuner(candidates)
     return _TUNERS[key].begin()
 
 
 _TUNERS: dict[tuple[Any, ...], ThreadTuner] = {}
+
+
+def _tuner_model(enc: Encoder) -> tuple[str, str]:
+    """(model name, dtype): what a :func:`thread_tuner` is kept per (with its candidates)."""
+    return enc.name or type(enc).__name__, str(getattr(enc, "dtype", ""))
 
 
 # Texts are tokenised in groups of about SUPER batches (by estimated length), then cut into
