@@ -106,12 +106,18 @@ def _gelu_blocks(model: nn.Module) -> list[nn.Module]:
     ]
 
 
+def bf16_on_cpu(model: nn.Module) -> bool:
+    """Whether ``model`` is a torch module whose (first) weights are bf16 on the CPU: where
+    this module's and :mod:`reprlearn.encoders.short_attention`'s kernels apply."""
+    first = next(model.parameters(), None) if isinstance(model, nn.Module) else None
+    return first is not None and (first.device.type, first.dtype) == ("cpu", torch.bfloat16)
+
+
 def _unavailable(model: nn.Module) -> str:
     """Why the fused kernels cannot serve ``model`` (empty string when they can)."""
     if not isinstance(model, nn.Module):
         return "no torch model"
-    params = list(model.parameters())
-    if not params or params[0].device.type != "cpu" or params[0].dtype != torch.bfloat16:
+    if not bf16_on_cpu(model):
         return "applies to bf16 weights on the CPU only"
     if not torch.backends.mkldnn.is_available():
         return "torch was built without oneDNN"
@@ -160,4 +166,4 @@ def fused_linears(model: nn.Module) -> Iterator[FusionFacts]:
             setattr(parent, name, original)
 
 
-__all__ = ["FusionFacts", "PackedLinear", "fused_linears"]
+__all__ = ["FusionFacts", "PackedLinear", "bf16_on_cpu", "fused_linears"]

@@ -31,6 +31,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from reprlearn.encoders.onednn_fusion import bf16_on_cpu
+
 NAME = "reprlearn_short_sdpa"
 SHORT = 15  # positions up to which the two-product path is taken
 
@@ -96,9 +98,7 @@ def short_attention(model: nn.Module) -> Iterator[int]:
         sdpa = getattr(config, "_attn_implementation", None) == "sdpa"
         if sdpa and all(c is not config for c in configs):
             configs.append(config)
-    params = next(model.parameters(), None) if configs else None
-    cpu_bf16 = params is not None and (params.device.type, params.dtype) == ("cpu", torch.bfloat16)
-    if not cpu_bf16 or not _register():
+    if not configs or not bf16_on_cpu(model) or not _register():
         yield 0
         return
     try:
