@@ -8,7 +8,7 @@ accuracy per budget. Budgets above the largest class size are skipped when ``"al
 also asked for (they would repeat it), else run on every item; either way, and for a
 budget above the smallest class, ``notes`` says in words what was used. ``"all"`` is fit
 once (no draw to repeat). Mostly-zero features (TF-IDF) are made CSR once for all
-draws (:func:`reprlearn.evaluation.sparsity.sparse_view`). The protocol of
+draws (:func:`reprlearn.evaluation.sparsity.sparse_split`). The protocol of
 semi-supervised evaluations such as SimCLR's 1%/10% label tables (Chen et al. 2020),
 here per class.
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 from reprlearn.evaluation.linear_probe import LinearProbe
 from reprlearn.evaluation.result import ResultMixin
-from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.sparsity import sparse_split
 from reprlearn.evaluation.statistics import Score, mean_std
 
 DEFAULT_BUDGETS: tuple[int | str, ...] = (1, 2, 5, 10, 20, 50, 100, "all")
@@ -110,8 +110,7 @@ def label_efficiency(
         ValueError: a budget that is neither a positive int nor ``"all"``.
     """
     y_train = np.asarray(y_train)
-    if (S := sparse_view(X_train)) is not None:  # TF-IDF: one CSR view for every draw
-        X_train, X_test = S, sparse_view(X_test, max_density=1.0)
+    X_train, X_test = sparse_split(X_train, X_test)  # TF-IDF: one CSR view for every draw
     counts = np.bincount(np.unique(y_train, return_inverse=True)[1])
     largest = int(counts.max())
     rng = np.random.default_rng(seed)

@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from reprlearn.evaluation.result import ResultMixin
-from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.sparsity import sparse_split
 from reprlearn.evaluation.statistics import Score, mean_std
 
 
@@ -145,8 +145,7 @@ def mteb_classification(
     idxs = np.arange(len(y_train))
     runs = []
     # mostly-zero rows (TF-IDF): sklearn's lbfgs on CSR, the same fit for nnz x k a step
-    if (train_sparse := sparse_view(X_train)) is not None:
-        X_train, X_test = train_sparse, sparse_view(X_test, max_density=1.0)
+    X_train, X_test = sparse_split(X_train, X_test)
     with threadpool_limits(1, user_api="blas"):  # small fits: see the module doc
         for _ in range(n_experiments):
             chosen = undersample(y_train, samples_per_label, idxs, rng)

@@ -35,6 +35,14 @@ def sparse_view(X: np.ndarray, max_density: float = MAX_DENSITY) -> sp.csr_matri
     return S if S.nnz <= max_density * X.size else None
 
 
+def sparse_split(X_train, X_test):
+    """``(X_train, X_test)`` as CSR views when the training rows are mostly zeros
+    (:func:`sparse_view`; the test rows then follow whatever their density, so one model
+    sees one format), else both as given."""
+    S = sparse_view(X_train)
+    return (X_train, X_test) if S is None else (S, sparse_view(X_test, max_density=1.0))
+
+
 def unit_rows(S) -> sp.csr_matrix:
     """The rows of a scipy sparse matrix ``S`` ``(n, dim)`` scaled to unit L2 norm, as a
     float64 CSR matrix; all-zero rows stay zero (as ``analysis.similarity.l2_normalize``)."""
@@ -84,4 +92,4 @@ def sparse_cosine_topk(
     return torch.cat(sims).numpy(), torch.cat(idx).numpy().astype(np.int64)
 
 
-__all__ = ["MAX_DENSITY", "sparse_cosine_topk", "sparse_view", "unit_rows"]
+__all__ = ["MAX_DENSITY", "sparse_cosine_topk", "sparse_split", "sparse_view", "unit_rows"]
