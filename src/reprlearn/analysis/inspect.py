@@ -226,16 +226,17 @@ def inspect(
     chosen = _class_ids(store, y, classes)
     query_vectors = _embed_queries(store, queries) if queries else None
     picked = stratified_sample(y, sample, seed, n_items=len(X), classes=chosen)
-    graph = _graph(X, k)
-    nb = graph.subset(picked, k) if graph is not None else _nearest(X, k, picked)
+    space = _Space.of(X)
+    graph = _graph(space, k)
+    nb = graph.subset(picked, k) if graph is not None else _nearest(space, k, picked)
     qnb = search(X, query_vectors, k) if query_vectors is not None else None
     wanted = [picked, nb.indices.ravel()] + ([qnb.indices.ravel()] if qnb else [])
     items, modality, notes = _load_items(store, ids, np.unique(np.concatenate(wanted)))
     rows = _neighbor_rows(nb, ids, label_of, items)
     query_rows = _query_rows(qnb, list(queries or []), ids, label_of, items) if qnb else []
-    agreement, chance, n_queries = _agreement(X, y, k, seed, graph)
+    agreement, chance, n_queries = _agreement(space, y, k, seed, graph)
     geo = diagnose(X, seed=seed, neighbors=graph)
-    proj = _project(X, projection, seed)
+    proj = _project(space, projection, seed)
     files = _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality)
     files.update(_write_tables(out, store, y, ids, proj, query_rows))
     title = f"Nearest neighbours (label · cosine) · {store.encoder_name}"
@@ -436,27 +437,44 @@ def _write_tables(out: Path, store, y, ids, proj: Projection, query_rows) -> dic
     return files
 
 
-def _graph(X: np.ndarray, k: int) -> Neighbors | None:
+@dataclass(frozen=True)
+class _Space:
+    """The loaded embeddings ``X`` ``(n, dim)``, whether every value is finite, and their
+    CSR view when they are finite and mostly zeros (TF-IDF; else None): checked and built
+    once for the neighbour searches and the map instead of once per use."""
+
+    X: np.ndarray
+    finite: bool
+    sparse: Any
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> _Space:
+        finite = bool(np.isfinite(X).all())
+        return cls(X, finite, sparse_view(X) if finite else None)
+
+
+def _graph(space: _Space, k: int) -> Neighbors | None:
     """The cosine neighbour graph of every item (``max(k, HUBNESS_K)`` each) when the
     store is small enough for hubness to use every item (at most ``HUBNESS_MAX_ITEMS``)
     and every row is finite: one search serves the neighbour list, the label agreement
     and hubness. Else None (each searches for itself, as before)."""
-    if len(X) > HUBNESS_MAX_ITEMS or len(X) <= max(k, HUBNESS_K) or not np.isfinite(X).all():
+    n = len(space.X)
+    if n > HUBNESS_MAX_ITEMS or n <= max(k, HUBNESS_K) or not space.finite:
         return None
-    return _nearest(X, max(k, HUBNESS_K), None)
+    return _nearest(space, max(k, HUBNESS_K), None)
 
 
 def _agreement(
-    X: np.ndarray, y: np.ndarray | None, k: int, seed: int, graph: Neighbors | None = None
+    space: _Space, y: np.ndarray | None, k: int, seed: int, graph: Neighbors | None = None
 ):
     """(share of neighbours with the same label, chance share, queries) or Nones."""
     if y is None:
         return None, None, 0
-    queries = None
-    if len(X) > AGREEMENT_MAX_QUERIES:
+    queries, n = None, len(space.X)
+    if n > AGREEMENT_MAX_QUERIES:
         rng = np.random.default_rng(seed)
-        queries = np.sort(rng.choice(len(X), AGREEMENT_MAX_QUERIES, replace=False))
-    nb = graph.subset(queries, k) if graph is not None else _nearest(X, k, queries)
+        queries = np.sort(rng.choice(n, AGREEMENT_MAX_QUERIES, replace=False))
+    nb = graph.subset(queries, k) if graph is not None else _nearest(space, k, queries)
     shares = np.bincount(y) / len(y)
     return nb.label_agreement(y), float((shares**2).sum()), len(nb.queries)
 
@@ -503,17 +521,18 @@ def _names(y, label_names, picked) -> list[str]:
     return [label_names[int(y[i])] if label_names else str(int(y[i])) for i in picked]
 
 
-def _nearest(X: np.ndarray, k: int, queries: np.ndarray | None):
-    """Exact cosine neighbours of ``queries`` (rows; None = all): sparse-dense products
-    for finite mostly-zero rows such as TF-IDF (:func:`sparse_nearest_neighbors`), else
+def _nearest(space: _Space, k: int, queries: np.ndarray | None):
+    """Exact cosine neighbours of ``queries`` (rows; None = all): sparse products for
+    finite mostly-zero rows such as TF-IDF (:func:`sparse_nearest_neighbors`), else
     :func:`nearest_neighbors`."""
-    if np.isfinite(X).all() and (S := sparse_view(X)) is not None:
-        return sparse_nearest_neighbors(S, k, queries)
-    return nearest_neighbors(X, k, queries=queries)
+    if space.sparse is not None:
+        return sparse_nearest_neighbors(space.sparse, k, queries)
+    return nearest_neighbors(space.X, k, queries=queries)
 
 
-def _project(X: np.ndarray, method: str, seed: int) -> Projection:
-    if method == "pca" and np.isfinite(X).all() and (S := sparse_view(X)) is not None:
+def _project(space: _Space, method: str, seed: int) -> Projection:
+    X, S = space.X, space.sparse
+    if method == "pca" and S is not None:
         # mostly-zero rows (TF-IDF): the same PCA by ARPACK on the CSR rows, centred
         # implicitly (scikit-learn), instead of a randomized SVD of the dense matrix
         from sklearn.decomposition import PCA
