@@ -29,7 +29,7 @@ from sklearn.metrics import confusion_matrix, f1_score
 
 from reprlearn.device import resolve_device
 from reprlearn.evaluation.result import ResultMixin, fmt
-from reprlearn.evaluation.sparsity import sparse_view
+from reprlearn.evaluation.sparsity import sparse_view, used_columns
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci
 
 SMALL_WORK = 1_000_000_000  # n * dim * k below which L-BFGS runs on one thread
@@ -83,7 +83,7 @@ class LinearProbe:
         X = X.toarray() if S is None and sp.issparse(X) else X
         used = None  # mostly-zero rows: the columns with a non-zero (the others keep W = 0)
         if S is not None:
-            used = np.flatnonzero(np.diff(S.tocsc().indptr))
+            used = used_columns(S)
             design = _SparseDesign(S[:, used], self.standardize)
             mean, scale, Xt = design.mean, design.scale, design
             work = S.nnz * len(self.classes_)

@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from reprlearn.evaluation.result import ResultMixin
-from reprlearn.evaluation.sparsity import sparse_split
+from reprlearn.evaluation.sparsity import sparse_split, used_columns
 from reprlearn.evaluation.statistics import Score, mean_std
 
 
@@ -102,7 +102,7 @@ def _experiment(X, y, X_test, y_test, seed: int, max_iter: int) -> dict[str, flo
     them and the fit, the predictions and the scores are the same with fewer parameters
     (about half of a 4,096-d TF-IDF vocabulary is absent from 432 rows)."""
     if sp.issparse(X):
-        used = np.flatnonzero(X.getnnz(axis=0))
+        used = used_columns(X)
         X, X_test = X[:, used], X_test[:, used]
     clf = LogisticRegression(random_state=seed, max_iter=max_iter)
     with warnings.catch_warnings():  # max_iter is the protocol's: silence its warnings
