@@ -20,7 +20,7 @@ from reprlearn.embed import embed
 from reprlearn.encoders import load_encoder
 from reprlearn.errors import StoreError
 from reprlearn.outdir import OutputError
-from reprlearn.store import EmbeddingStore, StoreWriter, same_space
+from reprlearn.store import EmbeddingStore, StoreWriter, _sorted_by_id, same_space
 
 
 @pytest.fixture(scope="module")
@@ -383,3 +383,24 @@ def test_alias_weights_are_fingerprinted_in_a_fresh_process():
     code = "from reprlearn.encoders.fingerprint import weights_fingerprint as w; print(w('minilm'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert len(out.stdout.strip()) == 64
+
+
+def test_rows_come_back_sorted_by_id_whatever_the_shard_order(tmp_path):
+    """Shards may hold ids in any order (a resumed run writes the missing ones later): the
+    table is sorted by id; an already sorted table is returned without a sorting copy."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4)).astype(np.float32)
+    header = {"encoder_name": "pixels", "source_fingerprint": "t", "normalized": False,
+              "precision": "fp32", "shard_size": 10, "dim": 4, "label_names": None}  # fmt: skip
+    ids = np.array([20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 0, 5, 1, 6, 2, 7, 3, 8, 4, 9]
+                   + list(range(10, 20)))  # fmt: skip
+    writer = StoreWriter(tmp_path / "s", header)
+    for i in range(3):
+        rows = ids[i * 10 : (i + 1) * 10]
+        writer.write_shard(i, rows, X[rows], None, [])
+    store = writer.finish({"source": {"spec": {"source": "t"}, "num_rows": 30}})
+    got, _ = store.to_numpy()
+    assert store.ids().tolist() == list(range(30))
+    assert np.array_equal(got, X)
+    table = EmbeddingStore.open(store.path).table()
+    assert _sorted_by_id(table) is table

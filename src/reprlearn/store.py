@@ -323,7 +323,7 @@ class EmbeddingStore:
                 tables.append(pq.read_table(pa.BufferReader(data)))
             if not tables:
                 raise StoreError(f"{self.path} has no data shards; {_REPAIR}")
-            self._table = pa.concat_tables(tables).sort_by("id")
+            self._table = _sorted_by_id(pa.concat_tables(tables))
         return self._table
 
     def to_numpy(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -503,6 +503,16 @@ class EmbeddingStore:
             "items_per_s": None if speed is None else round(speed, 1),
             **({"fitted_from": m["fitted_from"]} if m.get("fitted_from") else {}),
         }
+
+
+def _sorted_by_id(table: pa.Table) -> pa.Table:
+    """``table`` sorted by its ``id`` column; as it is (no copy) when already sorted, as
+    the shards of a finished store are: sorting copies every embedding (164 MB for 10,000
+    4,096-d rows)."""
+    ids = table.column("id").to_numpy()
+    if len(ids) < 2 or bool((ids[1:] >= ids[:-1]).all()):
+        return table
+    return table.sort_by("id")
 
 
 def expected_shards(num_rows: int, shard_size: int) -> dict[str, int]:
