@@ -11,9 +11,10 @@ the whole set again into a temporary folder (timed: the budget every encoder's
 evaluation is measured against, measured in the same run because other engineers load
 the same CPU), and every stage of ``compare``'s evaluation (inspect with its geometry,
 linear, kNN, k-means, MTEB, LogME, label efficiency at budgets 1, 2, 5, 10, all x 5
-repeats) runs on the stores with the implementation at ``--before`` (a ``git worktree``
-of an older commit, imported in a subprocess through ``PYTHONPATH``) and with this
-checkout's. The load average is recorded around each part.
+repeats; ``probe-setup`` is the rest of ``probe``'s wall time: loading the store, the
+split and its CSR view) runs on the stores with the implementation at ``--before`` (a
+``git worktree`` of an older commit, imported in a subprocess through ``PYTHONPATH``)
+and with this checkout's. The load average is recorded around each part.
 
 Prints one JSON line per (round, implementation, encoder, stage) with the seconds and
 the scores, one per (encoder, stage) with the median ``before_s``, ``after_s`` and
@@ -49,7 +50,8 @@ SHARED = Path(
     )
 )
 ENCODERS = ("tfidf", "lsa:256", "minilm")
-STAGES = ("inspect", "linear", "knn", "kmeans", "mteb", "logme", "label-efficiency")
+STAGES = ("inspect", "probe-setup", "linear", "knn", "kmeans", "mteb", "logme",
+          "label-efficiency")  # fmt: skip
 
 
 def build_text_set(path: Path, n: int = 10_000, seed: int = 0) -> tuple[int, int]:
@@ -135,7 +137,10 @@ def run_stages(work: Path, seed: int = 0) -> list[dict]:
                      "scores": {"effective_rank": seen.geometry.effective_rank,
                                 "uniformity": seen.geometry.uniformity,
                                 "agreement": seen.agreement}})  # fmt: skip
+        start = time.perf_counter()
         result = probe(store, ["linear", "knn", "kmeans", "mteb", "logme"], seed=seed)
+        setup = time.perf_counter() - start - sum(result.seconds.values())
+        rows.append({"encoder": name, "stage": "probe-setup", "s": setup, "scores": {}})
         for stage, s in result.seconds.items():
             rows.append({"encoder": name, "stage": stage, "s": s,
                          "scores": _scores(result.results[stage])})  # fmt: skip

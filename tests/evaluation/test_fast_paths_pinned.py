@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from reprlearn.analysis import geometry
 from reprlearn.evaluation.clustering import kmeans_clustering
-from reprlearn.evaluation.knn import knn_probe
+from reprlearn.evaluation.knn import knn_probe, l2_normalize
 from reprlearn.evaluation.label_efficiency import label_efficiency
 from reprlearn.evaluation.linear_probe import linear_probe
 from reprlearn.evaluation.logme import logme
 from reprlearn.evaluation.mteb import holdout_indices, mteb_classification
+from reprlearn.evaluation.probe import probe
 from reprlearn.evaluation.sparsity import sparse_view
 
 # recorded with the implementation of commit 1598a72 (before issue 16 part 2)
@@ -148,3 +150,51 @@ def test_logme_counts_only_directions_with_variance_as_the_exact_evidence():
     assert logme(np.hstack([X, np.zeros((len(X), 1), np.float32)]), y) == pytest.approx(
         logme(X, y), rel=1e-9
     )
+
+
+def test_l2_normalize_of_csr_rows_equals_the_dense_rows_bit_for_bit():
+    X, _ = sparse_text()
+    X[5] = 0.0  # an all-zero row stays zero
+    got = l2_normalize(sp.csr_matrix(X))
+    assert sp.isspmatrix_csr(got) and got.dtype == np.float32
+    assert np.array_equal(got.toarray(), l2_normalize(X))
+
+
+def test_protocols_given_csr_rows_score_as_given_the_dense_rows():
+    """``probe`` hands TF-IDF rows to every protocol as one CSR view (split once): each
+    protocol must give exactly the numbers it gives on the dense rows."""
+    X, y = sparse_text(n=600)
+    S = sp.csr_matrix(X)
+    a, b = holdout_indices(y, test_size=0.2, seed=0)
+    for dense_in, csr_in in (
+        (kmeans_clustering(X, y, repeats=2), kmeans_clustering(S, y, repeats=2)),
+        (knn_probe(X[a], y[a], X[b], y[b]), knn_probe(S[a], y[a], S[b], y[b])),
+        (linear_probe(X[a], y[a], X[b], y[b]), linear_probe(S[a], y[a], S[b], y[b])),
+        (mteb_classification(X[a], y[a], X[b], y[b], n_experiments=3),
+         mteb_classification(S[a], y[a], S[b], y[b], n_experiments=3)),
+    ):  # fmt: skip
+        assert _scores(csr_in) == _scores(dense_in)
+    assert logme(S, y) == logme(X, y)
+    # other backends than the sparse product take the rows densified
+    knn = knn_probe(S[a], y[a], S[b], y[b], backend="torch")
+    assert knn.accuracy.value == knn_probe(X[a], y[a], X[b], y[b]).accuracy.value
+
+
+def test_probe_of_a_sparse_store_gives_the_scores_of_the_dense_rows(make_store):
+    X, y = sparse_text(n=600)
+    store = make_store("tfidf-like", X, y, encoder="tfidf")
+    result = probe(store, ["linear", "knn", "mteb", "logme"], seed=0)
+    a, b = holdout_indices(y, test_size=0.2, seed=0)
+    assert result.results["linear"].accuracy == linear_probe(X[a], y[a], X[b], y[b]).accuracy
+    assert result.results["knn"].accuracy == knn_probe(X[a], y[a], X[b], y[b]).accuracy
+    assert result.results["logme"] == logme(X, y)
+    mt = mteb_classification(X[a], y[a], X[b], y[b], split="stratified 20% holdout")
+    assert result.results["mteb"].to_dict() == mt.to_dict()
+    X, y = sparse_text(n=120, dim=300, classes=4)  # SentEval's fits take dense rows
+    small = make_store("small", X, y, encoder="tfidf")
+    assert 0.25 < probe(small, "senteval", folds=2).results["senteval"].test.value <= 1.0
+
+
+def _scores(result) -> dict:
+    """``result.to_dict()`` without its wall time."""
+    return {k: v for k, v in result.to_dict().items() if k != "seconds"}

@@ -108,10 +108,10 @@ def kmeans_clustering(
         ValueError: fewer rows than clusters.
     """
     k = n_clusters or len(np.unique(y))
-    if len(X) < k:
-        raise ValueError(f"{len(X)} items cannot form {k} clusters")
-    Xn = l2_normalize(X)
-    if (S := sparse_view(Xn)) is not None:  # TF-IDF: CSR
+    if X.shape[0] < k:
+        raise ValueError(f"{X.shape[0]} items cannot form {k} clusters")
+    Xn = l2_normalize(X)  # CSR in, CSR out
+    if not sp.issparse(Xn) and (S := sparse_view(Xn)) is not None:  # TF-IDF: CSR
         Xn = S
     init = "k-means++" if sp.issparse(Xn) else kmeans_plusplus_float64
     runs = []

@@ -21,22 +21,39 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.metrics import f1_score
 
 from reprlearn.device import resolve_device
 from reprlearn.evaluation.result import ResultMixin, fmt
-from reprlearn.evaluation.sparsity import sparse_cosine_topk, sparse_view
+from reprlearn.evaluation.sparsity import dense, sparse_cosine_topk, sparse_view
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci
 
 BACKENDS = ("auto", "torch", "faiss")
 
 
-def l2_normalize(X: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero); float32 ``(n, dim)``."""
+def l2_normalize(X: np.ndarray | sp.spmatrix) -> np.ndarray | sp.csr_matrix:
+    """Rows scaled to unit L2 norm (zero rows stay zero); float32 ``(n, dim)``, or a float32
+    CSR matrix for a scipy sparse ``X`` with the values the dense rows would give: each
+    norm is taken on a dense copy of a block of rows (1,024 at a time), so its float32 sum
+    rounds as the dense path's does and k-means on the result clusters alike."""
+    if sp.issparse(X):
+        return _l2_normalize_sparse(X)
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.maximum(norms, 1e-12)
+
+
+def _l2_normalize_sparse(X: sp.spmatrix, block: int = 1_024) -> sp.csr_matrix:
+    S = sp.csr_matrix(X, dtype=np.float32)
+    norms = [
+        np.linalg.norm(S[i : i + block].toarray(), axis=1) for i in range(0, S.shape[0], block)
+    ]
+    scale = np.maximum(np.concatenate(norms) if norms else np.zeros(0, np.float32), 1e-12)
+    out = S.copy()
+    out.data = S.data / np.repeat(scale, np.diff(S.indptr))
+    return out
 
 
 def cosine_topk(
@@ -67,7 +84,7 @@ def cosine_topk(
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown kNN backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    n = len(keys)
+    n = keys.shape[0]
     extra = 1 if exclude_self else 0
     if not 1 <= k <= n - extra:
         raise ValueError(f"k={k} must be between 1 and the number of reference items ({n - extra})")
@@ -79,10 +96,10 @@ def cosine_topk(
     if Ks is not None and (Qs := sparse_view(queries)) is not None:
         sims, idx = sparse_cosine_topk(Qs, Ks, k + extra, chunk=chunk_size)
     elif backend == "faiss" or (backend == "auto" and has_faiss and dev.type == "cpu"):
-        sims, idx = _faiss_topk(l2_normalize(queries), l2_normalize(keys), k + extra)
+        sims, idx = _faiss_topk(dense(l2_normalize(queries)), dense(l2_normalize(keys)), k + extra)
     else:
         sims, idx = _torch_topk(
-            l2_normalize(queries), l2_normalize(keys), k + extra, dev, chunk_size
+            dense(l2_normalize(queries)), dense(l2_normalize(keys)), k + extra, dev, chunk_size
         )
     if exclude_self:
         sims, idx = _drop_self(sims, idx)
@@ -153,15 +170,15 @@ class KNNProbe:
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> KNNProbe:
         """Store the L2-normalised ``X`` ``(n, dim)`` and labels ``y`` ``(n,)``; returns self."""
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        if X.shape[0] != len(y):
+            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}")
         self.classes_, self.y_ = np.unique(np.asarray(y), return_inverse=True)
         self.X_ = l2_normalize(X)
         return self
 
     def class_scores(self, X: np.ndarray) -> np.ndarray:
         """Summed vote weights ``(m, c)`` (columns in the order of ``classes_``)."""
-        k = min(self.k, len(self.X_))
+        k = min(self.k, self.X_.shape[0])
         sims, idx = cosine_topk(X, self.X_, k, backend=self.backend, device=self.device)
         return knn_vote(sims, self.y_[idx], len(self.classes_), self.temperature)
 

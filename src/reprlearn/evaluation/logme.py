@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from reprlearn.evaluation.sparsity import sparse_view
 from reprlearn.evaluation.spectrum import gram_spectrum, release
@@ -74,8 +75,8 @@ def logme_fit(X: np.ndarray, y: np.ndarray) -> LogMEFit:
     Raises:
         ValueError: mismatched lengths or negative labels.
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if X.ndim != 2 or len(X) != len(y):
+    X, y = (X if sp.issparse(X) else np.asarray(X)), np.asarray(y)
+    if X.ndim != 2 or X.shape[0] != len(y):
         raise ValueError(f"X must be (N, D) and y (N,); got {X.shape} and {y.shape}")
     if y.min() < 0:
         raise ValueError("LogME labels must be class indices >= 0")

@@ -38,9 +38,17 @@ def sparse_view(X: np.ndarray, max_density: float = MAX_DENSITY) -> sp.csr_matri
 def sparse_split(X_train, X_test):
     """``(X_train, X_test)`` as CSR views when the training rows are mostly zeros
     (:func:`sparse_view`; the test rows then follow whatever their density, so one model
-    sees one format), else both as given."""
+    sees one format), else both as given. ``X_test`` may be None (stays None)."""
     S = sparse_view(X_train)
-    return (X_train, X_test) if S is None else (S, sparse_view(X_test, max_density=1.0))
+    if S is None:
+        return X_train, X_test
+    return S, None if X_test is None else sparse_view(X_test, max_density=1.0)
+
+
+def dense(X) -> np.ndarray:
+    """``X`` as a dense array (a scipy sparse matrix densified, anything else as given
+    by ``np.asarray``): for the code paths that have no sparse product."""
+    return X.toarray() if sp.issparse(X) else np.asarray(X)
 
 
 def used_columns(S) -> np.ndarray:
@@ -102,6 +110,7 @@ def sparse_cosine_topk(
 
 __all__ = [
     "MAX_DENSITY",
+    "dense",
     "sparse_cosine_topk",
     "sparse_split",
     "sparse_view",

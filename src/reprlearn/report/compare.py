@@ -43,6 +43,7 @@ from reprlearn.encoders.registry import has_pretrained_weights
 from reprlearn.evaluation.label_efficiency import label_efficiency
 from reprlearn.evaluation.mteb import holdout_indices
 from reprlearn.evaluation.probe import TEST_FRACTION, probe
+from reprlearn.evaluation.sparsity import sparse_split
 from reprlearn.outdir import prepare_out_dir, writer_lock
 from reprlearn.report.checks import (
     PROBES,
@@ -165,7 +166,9 @@ def _label_efficiency(
     X, y = store.to_numpy()
     if test_store is not None:
         (Xa, ya), (Xb, yb) = (X, y), test_store.to_numpy()
+        Xa, Xb = sparse_split(Xa, Xb)
     else:
+        X = sparse_split(X, None)[0]  # TF-IDF: split one CSR view, as probe does
         a, b = holdout_indices(y, test_size=TEST_FRACTION, seed=plan.seed)
         Xa, ya, Xb, yb = X[a], y[a], X[b], y[b]
     same = linear is not None and (linear.n_train, linear.n_test) == (len(ya), len(yb))
