@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import os
 import statistics
@@ -135,7 +136,9 @@ def run_stages(work: Path, seed: int = 0) -> list[dict]:
     import torch._dynamo  # noqa: F401  (see below)
 
     rows = [{"encoder": None, "stage": "process-warm-up", "s": time.perf_counter() - start}]
+    pauses = _GCPauses()
     for name in ENCODERS:
+        pauses.total = 0.0
         store = EmbeddingStore.open(work / "stores" / name.replace(":", "-"))
         out = work / "inspect" / name.replace(":", "-")
         out.mkdir(parents=True, exist_ok=True)
@@ -161,7 +164,25 @@ def run_stages(work: Path, seed: int = 0) -> list[dict]:
                      "s": time.perf_counter() - start,
                      "scores": {str(b): a["value"] for b, a in
                                 zip(le["budgets"], le["accuracy"], strict=True)}})  # fmt: skip
+        rows.append({"encoder": name, "stage": "gc-pauses", "s": pauses.total})
     return rows
+
+
+class _GCPauses:
+    """Seconds the Python garbage collector paused the process (``gc.callbacks``): part of
+    the stages' times, not added to them; reported so a stage that a full collection of
+    earlier garbage fell into (0.2-0.3 s) reads as that, not as slower code."""
+
+    def __init__(self) -> None:
+        self.total, self._start = 0.0, None
+        gc.callbacks.append(self)
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._start is not None:
+            self.total += time.perf_counter() - self._start
+            self._start = None
 
 
 def _scores(result) -> dict | float:
@@ -225,6 +246,9 @@ def main() -> None:
                                            for r in runs) for label, runs in rows.items()}  # fmt: skip
         print(json.dumps({"encoder": name, **{f"eval_{k}_s": round(v, 1) for k, v in totals.items()},
                           "minilm_embed_s": round(embed_s, 1), "rounds": args.rounds,
+                          "gc_pauses_inside_s": {label: round(statistics.median(_seconds(
+                              r, name, "gc-pauses") for r in runs), 2) for label, runs in
+                              rows.items()},
                           "eval_after_over_minilm_embed": round(totals["after"] / embed_s, 2)}))  # fmt: skip
 
 
