@@ -169,7 +169,9 @@ class KNNProbe:
         self.device = device
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> KNNProbe:
-        """Store the L2-normalised ``X`` ``(n, dim)`` and labels ``y`` ``(n,)``; returns self."""
+        """Store the L2-normalised ``X`` ``(n, dim)`` (array-like, or scipy sparse: kept as CSR)
+        and labels ``y`` ``(n,)``; returns self."""
+        X = X if sp.issparse(X) else np.asarray(X)
         if X.shape[0] != len(y):
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}")
         self.classes_, self.y_ = np.unique(np.asarray(y), return_inverse=True)
