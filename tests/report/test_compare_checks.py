@@ -111,12 +111,13 @@ def test_stages_are_shown_timed_and_chosen_by_protocols(tmp_path):
             "--label-efficiency", "1000", "--repeats", "1"]  # fmt: skip
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
-    for stage in ("embed", "inspect", "kNN probe", "label efficiency"):
+    for stage in ("embed", "inspect", "load and split", "kNN probe", "label efficiency"):
         assert f"pca:8: {stage}" in res.output
     assert "linear probe" not in res.output and "k-means" not in res.output
     assert "1000 labels per class: more than any class has" in res.output
     data = json.loads((out / "results.json").read_text())
-    assert set(data["stage_seconds"]["pca:8"]) == {"embed", "inspect", "knn", "label-efficiency"}
+    stages = {"embed", "inspect", "load", "knn", "label-efficiency"}
+    assert set(data["stage_seconds"]["pca:8"]) == stages
     assert all(s >= 0 for s in data["stage_seconds"]["pca:8"].values())
     assert data["rank_by"] == "knn" and data["ranking"][0]["linear_acc"] is None
     assert "all 1437 training items were used" in data["notes"][0]

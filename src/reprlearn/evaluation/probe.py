@@ -366,7 +366,8 @@ def probe(
         folds: SentEval folds (10). device: torch device for the linear and kNN probes.
         confusion: keep the linear probe's confusion matrix.
         stage: optional context-manager factory wrapped around each protocol run, called
-            with the protocol name (``compare`` uses it to show progress and time).
+            with the protocol name, and around reading, checking and splitting the rows,
+            called with ``"load"`` (``compare`` uses it to show progress and time).
         max_rows: rows loaded per store at most; a larger store is probed on a seeded
             uniform sample of this many rows (default :func:`reprlearn.store.default_max_rows`:
             1 GiB of float32 vectors, at most 1e6), recorded in ``loaded`` and the notes.
@@ -383,21 +384,23 @@ def probe(
     check_options(
         k=k, C=C, folds=folds, experiments=experiments, samples_per_label=samples_per_label
     )
-    train = _open(store)
-    X, y, loaded = _labelled(train, max_rows, seed)
-    X_test = y_test = test_loaded = None
-    test_store = None
-    if test is not None:
-        test_store = _open(test)
-        _check_pair(train, test_store)
-        X_test, y_test, test_loaded = _labelled(test_store, max_rows, seed)
-    if len(np.unique(y)) < 2:
-        raise DataError(
-            f"{train.path}: all items have the same label; probing needs 2 or more classes"
-        )
-    X, X_test = sparse_split(X, X_test)  # TF-IDF: one CSR for the split and every protocol
-    test_ids = test_loaded.ids if test_loaded is not None else None
-    split = _split(X, y, X_test, y_test, seed, loaded.ids, test_ids)
+    stage = stage or _no_stage
+    with stage("load"):  # reading, checking and splitting the rows: timed as one stage
+        train = _open(store)
+        X, y, loaded = _labelled(train, max_rows, seed)
+        X_test = y_test = test_loaded = None
+        test_store = None
+        if test is not None:
+            test_store = _open(test)
+            _check_pair(train, test_store)
+            X_test, y_test, test_loaded = _labelled(test_store, max_rows, seed)
+        if len(np.unique(y)) < 2:
+            raise DataError(
+                f"{train.path}: all items have the same label; probing needs 2 or more classes"
+            )
+        X, X_test = sparse_split(X, X_test)  # TF-IDF: one CSR for the split and every protocol
+        test_ids = test_loaded.ids if test_loaded is not None else None
+        split = _split(X, y, X_test, y_test, seed, loaded.ids, test_ids)
     _check_k(k, len(split.y_train), names)
     whole = "all items of the test store" if split.given else "all items"
     result = ProbeResult(
@@ -425,7 +428,6 @@ def probe(
         "experiments": experiments,
         "samples_per_label": samples_per_label,
     }
-    stage = stage or _no_stage
     for name in names:
         start = time.perf_counter()
         with stage(name):

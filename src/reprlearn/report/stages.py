@@ -20,6 +20,7 @@ STAGE_NAMES = {
     "embed": "embed",
     "embed_test": "embed the test source",
     "inspect": "inspect (similarity, neighbours, map, geometry)",
+    "load": "load and split the embeddings",
     "linear": "linear probe",
     "knn": "kNN probe",
     "kmeans": "k-means clustering",
