@@ -12,7 +12,7 @@ evaluation is measured against, measured in the same run because other engineers
 the same CPU), and every stage of ``compare``'s evaluation (inspect with its geometry,
 linear, kNN, k-means, MTEB, LogME, label efficiency at budgets 1, 2, 5, 10, all x 5
 repeats; ``probe-setup`` is the rest of ``probe``'s wall time: loading the store, the
-split and its CSR view) runs on the stores with the implementation at ``--before`` (a
+split and its CSR view; ``confusion`` the linear probe's confusion figure and tables) runs on the stores with the implementation at ``--before`` (a
 ``git worktree`` of an older commit, imported in a subprocess through ``PYTHONPATH``)
 and with this checkout's. The load average is recorded around each part.
 
@@ -51,7 +51,7 @@ SHARED = Path(
     )
 )
 ENCODERS = ("tfidf", "lsa:256", "minilm")
-STAGES = ("inspect", "probe-setup", "linear", "knn", "kmeans", "mteb", "logme",
+STAGES = ("inspect", "probe-setup", "linear", "knn", "kmeans", "mteb", "logme", "confusion",
           "label-efficiency")  # fmt: skip
 
 
@@ -127,6 +127,7 @@ def run_stages(work: Path, seed: int = 0) -> list[dict]:
     ``torch._dynamo``'s import (1.0-1.4 s), which the first ``torch.optim`` optimizer of
     a process triggers (the linear probe's L-BFGS; in ``compare`` MiniLM's embedding
     already imports it). Before, it fell into the first encoder's linear probe."""
+    from reprlearn.analysis.confusion import confusion_report
     from reprlearn.analysis.inspect import inspect
     from reprlearn.evaluation.probe import probe
     from reprlearn.report.compare import _label_efficiency, _Plan
@@ -155,6 +156,9 @@ def run_stages(work: Path, seed: int = 0) -> list[dict]:
         for stage, s in result.seconds.items():
             rows.append({"encoder": name, "stage": stage, "s": s,
                          "scores": _scores(result.results[stage])})  # fmt: skip
+        start = time.perf_counter()  # compare draws it from the linear probe's matrix
+        confusion_report(result.results["linear"].confusion, store.label_names, out)
+        rows.append({"encoder": name, "stage": "confusion", "s": time.perf_counter() - start})
         plan = _Plan(("label-efficiency",), [1, 2, 5, 10, "all"], 5, 20, "pca", "auto",
                      "auto", seed, False)  # fmt: skip
         start = time.perf_counter()

@@ -11,9 +11,9 @@ from PIL import Image
 
 from reprlearn.analysis.plots import (
     DPI,
-    _save,
     projection_figure,
     projection_scatter,
+    save_cropped,
     shorten,
     similarity_figure,
     similarity_heatmap,
@@ -75,7 +75,7 @@ def test_a_figure_whose_ink_reaches_its_edge_is_saved_whole(tmp_path):
 
     FigureCanvasAgg(fig)
     fig.text(0.5, 0.5, "a label far wider than the two-inch figure it sits in", ha="center")
-    path = _save(fig, tmp_path / "wide.png")
+    path = save_cropped(fig, tmp_path / "wide.png")
     assert Image.open(path).width > 2 * DPI and _edge_is_blank(path)
 
 

@@ -12,6 +12,7 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 
 from reprlearn.analysis.confusion import (
+    confusion_figure,
     confusion_report,
     most_confused_pairs,
     per_class_accuracy,
@@ -127,3 +128,13 @@ def test_report_shows_the_tables_above_20_classes(tmp_path):
     five.mkdir()
     small = confusion_report(np.eye(5, dtype=int) * 4, None, five)
     assert not _confusion_tables({k: five / k for k in small["files"]})  # 5 classes: image only
+
+
+def test_confusion_figure_writes_names_verbatim_and_the_counts_of_non_empty_cells():
+    names = ["$5 bill", "NUM:money", "pos"]
+    counts = np.array([[5, 1, 0], [0, 7, 2], [3, 0, 9]])
+    fig = confusion_figure(counts, names)
+    drawn = [c.get_label() for c in fig.axes[0].collections]
+    assert names == drawn[1].split("\n") == drawn[2].split("\n")  # rows, then columns
+    assert sorted(drawn[3].split("\n")) == ["1", "2", "3", "5", "7", "9"]  # no zero cell
+    assert fig.axes[1].get_ylabel() == "share of the true class's items"  # the colour bar

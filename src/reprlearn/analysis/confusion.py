@@ -22,13 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from reprlearn.analysis.glyph_text import add_text, text_collection
+from reprlearn.analysis.matrix_figure import DPI, axis_labels, cell_values, cells, widest
+from reprlearn.analysis.plots import save_cropped
 from reprlearn.tables import write_csv
 
 MANY_CLASSES = 20
 CELL_TEXT_MAX = 30
-DPI = 150
+PAD = 0.2  # inches of white kept around the measured labels before cropping
+AXIS_NAME_ROOM = 0.25  # inches for "true class" / "predicted class" beyond the labels
+TITLE_ROOM = 0.5  # inches above the matrix for the title
+COLORBAR_ROOM = 1.4  # inches right of the matrix for the colour bar, its ticks and label
 
 
 def _names(confusion: np.ndarray, class_names: Sequence[str] | None) -> list[str]:
@@ -127,9 +136,12 @@ def confusion_png(
 ) -> Path:
     """Draw the confusion matrix coloured by row share, with a colour bar.
 
-    Counts are written in the cells up to :data:`CELL_TEXT_MAX` classes; tick labels
-    shrink with the number of classes (down to 4 pt) and the figure is saved with a tight
-    bounding box, so no label is clipped.
+    Counts are written in the cells up to :data:`CELL_TEXT_MAX` classes; labels shrink
+    with the number of classes (8 pt up to 20 classes, down to 5 pt); the margins are
+    measured from the labels, so the figure is drawn once and cropped to its ink
+    (:func:`reprlearn.analysis.plots.save_cropped`) and no label is clipped. Labels,
+    counts and cells as :mod:`reprlearn.analysis.matrix_figure` draws them (a 54-class
+    matrix: 0.65 -> 0.2 s).
 
     Args:
         confusion: counts ``(k, k)``, rows = true class, columns = predicted.
@@ -140,34 +152,51 @@ def confusion_png(
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
     """
+    return save_cropped(confusion_figure(confusion, class_names, title=title), path)
+
+
+def confusion_figure(
+    confusion: np.ndarray,
+    class_names: Sequence[str] | None,
+    *,
+    title: str = "linear probe confusion matrix",
+) -> Figure:
+    """The figure of :func:`confusion_png` (Agg canvas attached), with white room around
+    it that :func:`reprlearn.analysis.plots.save_cropped` crops."""
     confusion = np.asarray(confusion)
     names = _names(confusion, class_names)
     k = len(names)
     share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     side = float(np.clip(0.42 * k, 3.5, 16.0))
-    fig = Figure(figsize=(side + 2.2, side + 1.2))
-    ax = fig.add_subplot()
-    image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest")
     font = 8.0 if k <= 20 else float(np.clip(240 / k, 5, 8))
-    ax.set_xticks(range(k), names, rotation=90, fontsize=font)
-    ax.set_yticks(range(k), names, fontsize=font)
-    ax.set_xlabel("predicted class", fontsize=9)
-    ax.set_ylabel("true class", fontsize=9)
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.tick_params(length=0)
+    pad = 3.5 / 72  # inches from the matrix to a label
+    left = PAD + AXIS_NAME_ROOM + widest(names, font) + pad
+    bottom = PAD + AXIS_NAME_ROOM + widest(names, font) + pad
+    fig = Figure(figsize=(left + side + COLORBAR_ROOM, bottom + side + TITLE_ROOM), dpi=DPI)
+    FigureCanvasAgg(fig)
+    w, h = fig.get_size_inches()
+    ax = fig.add_axes((left / w, bottom / h, side / w, side / h))
+    colours = ScalarMappable(norm=Normalize(0.0, 1.0), cmap="Blues")
+    rgba = colours.to_rgba(share, bytes=True)
+    cells(ax, rgba)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    axis_labels(ax, fig, names, names, font, pad)
+    add_text(fig, (left + side / 2, PAD), "predicted class", 9, ha="center", va="bottom")
+    true = text_collection(fig, ["true class"], [(PAD, bottom + side / 2)], fig.dpi_scale_trans,
+                           9, rotation=90, ha="center", va="top")  # fmt: skip
+    true.set_clip_on(False)
+    fig.add_artist(true)
+    add_text(fig, (left, bottom + side + 8 / 72), title, 11, va="baseline")
     if k <= CELL_TEXT_MAX:
-        for i in range(k):
-            for j in range(k):
-                if confusion[i, j]:
-                    colour = "white" if share[i, j] > 0.5 else "0.15"
-                    ax.text(j, i, str(int(confusion[i, j])), ha="center", va="center",
-                            fontsize=min(7.0, font), color=colour)  # fmt: skip
-    bar = fig.colorbar(image, ax=ax, fraction=0.025, pad=0.02)
+        rows, cols = np.nonzero(confusion)
+        counts = [str(int(c)) for c in confusion[rows, cols]]
+        cell_values(ax, counts, rows, cols, rgba, min(7.0, font))
+    cax = fig.add_axes(((left + side + 0.15) / w, bottom / h, 0.15 / w, side / h))
+    bar = fig.colorbar(colours, cax=cax)
     bar.set_label("share of the true class's items", fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    path = Path(path)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
-    return path
+    return fig
 
 
 def confusion_report(

@@ -17,17 +17,15 @@ matplotlib's Text. User text is drawn verbatim (never parsed as mathtext).
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib import colors as mcolors
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, ScaledTranslation
 from PIL import Image
@@ -41,8 +39,11 @@ from reprlearn.analysis.glyph_text import (
 from reprlearn.analysis.glyph_text import (
     line_metrics as _line_metrics,
 )
+from reprlearn.analysis.matrix_figure import DPI, cell_values
+from reprlearn.analysis.matrix_figure import axis_labels as _axis_labels
+from reprlearn.analysis.matrix_figure import cells as _cells
+from reprlearn.analysis.matrix_figure import widest as _widest
 
-DPI = 150
 TEXT_CHARS = 30
 THUMB_PX = 48
 LEGEND_MAX = 20  # classes with a legend; above, names of a few centroids only
@@ -93,7 +94,7 @@ def similarity_heatmap(
         ``path`` as a :class:`~pathlib.Path`.
     """
     fig = similarity_figure(sim, labels, thumbnails=thumbnails, texts=texts, title=title)
-    return _save(fig, path)
+    return save_cropped(fig, path)
 
 
 def similarity_figure(
@@ -105,7 +106,7 @@ def similarity_figure(
     title: str = "Cosine similarity",
 ) -> Figure:
     """The heatmap of :func:`similarity_heatmap` as a Figure (Agg canvas attached), with
-    white room around it that :func:`_save` crops. Labels and the title are drawn
+    white room around it that :func:`save_cropped` crops. Labels and the title are drawn
     verbatim (no mathtext); the row labels, column labels and values are three
     collections of glyph outlines (:mod:`reprlearn.analysis.glyph_text`), the cells a
     quad mesh."""
@@ -144,7 +145,7 @@ def similarity_figure(
     return fig
 
 
-def _save(fig: Figure, path: str | Path, *, rle: bool = False) -> Path:
+def save_cropped(fig: Figure, path: str | Path, *, rle: bool = False) -> Path:
     """Draw ``fig`` once and write it cropped to its ink plus a 0.15-inch white margin
     (what ``bbox_inches="tight"`` gives, without its second drawing). A figure whose
     ink touches its edge (a label larger than its room) is saved the slow, tight way.
@@ -188,7 +189,7 @@ def projection_scatter(
     fig = projection_figure(
         points2d, y, label_names, title=title, axis_labels=axis_labels, seed=seed
     )
-    return _save(fig, path, rle=True)
+    return save_cropped(fig, path, rle=True)
 
 
 def projection_figure(
@@ -386,50 +387,6 @@ def _tick_font(n: int) -> float:
     return 8.0 if n <= 20 else float(np.clip(160 / n, 3, 8))
 
 
-def _widest(texts: Sequence[str], fontsize: float) -> float:
-    """Width in inches of the widest of ``texts`` at ``fontsize`` (Agg's metrics)."""
-    renderer = _metrics_renderer()
-    prop = FontProperties(size=fontsize)
-    widths = [renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in set(texts)]
-    return max(widths, default=0.0) / DPI
-
-
-@functools.lru_cache(maxsize=1)
-def _metrics_renderer() -> RendererAgg:
-    return RendererAgg(1, 1, DPI)
-
-
-def _axis_labels(ax, fig: Figure, names, row_names, fontsize: float, pad: float) -> None:
-    """Row labels left of the matrix, column labels rotated below it, ``pad`` inches
-    away, as ``set_yticks``/``set_xticks`` (``rotation=90``) place them: two collections
-    of glyph outlines (:mod:`reprlearn.analysis.glyph_text`), verbatim (no mathtext)."""
-    n = len(names)
-    left = ax.get_yaxis_transform() + ScaledTranslation(-pad, 0, fig.dpi_scale_trans)
-    below = ax.get_xaxis_transform() + ScaledTranslation(0, -pad, fig.dpi_scale_trans)
-    rows = text_collection(fig, list(row_names), np.column_stack([np.zeros(n), np.arange(n)]),
-                           left, fontsize, ha="right", va="center_baseline")  # fmt: skip
-    # rotated 90 degrees: the end of each name at the top, centred under its column
-    columns = text_collection(fig, list(names), np.column_stack([np.arange(n), np.zeros(n)]),
-                              below, fontsize, rotation=90, ha="right", va="center")  # fmt: skip
-    for collection in (rows, columns):
-        collection.set_clip_on(False)
-        ax.add_collection(collection, autolim=False)
-
-
-def _cells(ax, rgba: np.ndarray) -> None:
-    """The ``(n, n, 4)`` colours as square cells, row 0 at the top, cell (i, j) centred
-    on (j, i) as ``imshow`` draws them: a quad mesh, ~10x faster to draw than an image
-    resampled to the axes' pixels."""
-    n = len(rgba)
-    edges = np.arange(n + 1) - 0.5
-    mesh = ax.pcolormesh(edges, edges, np.zeros((n, n)), shading="flat")
-    mesh.set_array(None)
-    mesh.set_facecolor(rgba.reshape(-1, 4) / 255)
-    ax.set_xlim(-0.5, n - 0.5)
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set_aspect("equal")
-
-
 def _group_lines(ax, names: list[str]) -> None:
     """Lines between runs of equal labels, across the whole matrix."""
     cuts = [i - 0.5 for i in range(1, len(names)) if names[i] != names[i - 1]]
@@ -440,18 +397,11 @@ def _group_lines(ax, names: list[str]) -> None:
 
 
 def _write_values(ax, sim: np.ndarray, rgba: np.ndarray) -> None:
-    """Each cell's cosine (``.36``), white on dark cells, dark grey on light ones: one
-    collection of glyph outlines, each string's kept for the process (400 Text artists
-    cost ~0.2 s to draw, this ~0.02 s)."""
+    """Each cell's cosine (``.36``) in its cell (:func:`cell_values`)."""
     n = len(sim)
-    fontsize = 6.5 if n > 12 else 8
-    dark = (rgba[..., :3] @ np.array([0.299, 0.587, 0.114]) < 0.5 * 255).ravel()
     values = [f"{v + 0.0:.2f}".replace("0.", ".", 1).replace("-.00", ".00") for v in sim.ravel()]
     ii, jj = np.divmod(np.arange(n * n), n)
-    colours = np.where(dark[:, None], mcolors.to_rgba_array("white"), mcolors.to_rgba_array("0.15"))
-    ax.add_collection(text_collection(ax.figure, values, np.column_stack([jj, ii]), ax.transData,
-                                      fontsize, facecolors=colours, cache=True, ha="center",
-                                      va="center"), autolim=False)  # fmt: skip
+    cell_values(ax, values, ii, jj, rgba, 6.5 if n > 12 else 8)
 
 
 def _draw_thumbnails(fig: Figure, thumbnails, matrix: tuple, cell: float) -> None:

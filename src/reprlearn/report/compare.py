@@ -125,7 +125,8 @@ def _evaluate(
     confusion = None
     if linear is not None and linear.confusion is not None:
         # colour bar, full matrix as CSV, most confused pairs and per-class accuracy
-        confusion = confusion_report(linear.confusion, store.label_names, enc_dir)
+        with log(name, "confusion"):
+            confusion = confusion_report(linear.confusion, store.label_names, enc_dir)
         for key, path in confusion["files"].items():
             files["confusion" if key == "confusion.png" else key] = str(
                 Path(path).relative_to(root)

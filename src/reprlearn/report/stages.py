@@ -22,6 +22,7 @@ STAGE_NAMES = {
     "inspect": "inspect (similarity, neighbours, map, geometry)",
     "load": "load and split the embeddings",
     "linear": "linear probe",
+    "confusion": "confusion matrix (figure and tables)",
     "knn": "kNN probe",
     "kmeans": "k-means clustering",
     "mteb": "MTEB classification",
