@@ -149,3 +149,23 @@ def test_mostly_zero_rows_take_the_sparse_paths_with_the_dense_numbers():
     picked = np.array([0, 10, 699])
     some = G.sparse_nearest_neighbors(X, 5, queries=picked)
     assert some.cosines == pytest.approx(dense.cosines[picked], abs=1e-6)
+
+
+def test_duplicates_of_sparse_rows_counted_from_their_csr_view_as_bit_for_bit():
+    """TF-IDF-like rows with repeats, all-zero rows and a -0.0 (not stored in CSR, yet a
+    different row bit for bit): grouping by the stored entries gives the dense count, and
+    diagnose given inspect's CSR view gives the same geometry as without it."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = np.zeros((300, 512), np.float32)
+    for i in range(300):
+        X[i, rng.choice(512, 6, replace=False)] = rng.random(6).astype(np.float32)
+    X[100:140] = X[:40]  # 40 repeats
+    X[200:210] = 0.0  # 9 repeats of the first zero row
+    X[250] = X[0]
+    X[250, np.flatnonzero(X[0] == 0)[0]] = -0.0  # bitwise a new row, the same CSR entries
+    S = sp.csr_matrix(X)
+    assert S[250].nnz == S[0].nnz and np.signbit(X[250]).any()
+    assert G.duplicate_rows(X, S) == G.duplicate_rows(X) == 49
+    assert G.diagnose(X, sparse=S) == G.diagnose(X)

@@ -214,11 +214,30 @@ def normalized_std(X: np.ndarray) -> float:
     return float(l2_normalize(X).std(axis=0).mean())
 
 
-def duplicate_rows(X: np.ndarray) -> int:
-    """Number of rows that exactly repeat an earlier row (bitwise float32 equality)."""
+def duplicate_rows(X: np.ndarray, sparse: sp.csr_matrix | None = None) -> int:
+    """Number of rows of ``X`` ``(n, dim)`` that exactly repeat an earlier row (bitwise
+    float32 equality).
+
+    ``sparse``: the CSR view of ``X``'s rows, when the caller has one (TF-IDF). Rows equal
+    bit for bit store the same entries, so rows are first grouped by their stored
+    entries (cheap: a ten-word text stores ~12) and only rows of one group are compared
+    bit for bit (a ``-0.0`` is not stored, so such rows share a group but stay distinct):
+    the same count as sorting all rows, 0.17-0.86 -> ~0.02 s on 10,000 4,096-d rows."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     if len(X) == 0:
         return 0
+    if sparse is None:
+        return _repeats(X)
+    groups: dict[tuple[bytes, bytes], list[int]] = {}
+    ptr, indices, data = sparse.indptr, sparse.indices, sparse.data
+    for i in range(len(X)):
+        a, b = ptr[i], ptr[i + 1]
+        groups.setdefault((indices[a:b].tobytes(), data[a:b].tobytes()), []).append(i)
+    return sum(_repeats(X[rows]) for rows in groups.values() if len(rows) > 1)
+
+
+def _repeats(X: np.ndarray) -> int:
+    """Rows of the contiguous float32 ``X`` that repeat an earlier one, bit for bit."""
     rows = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
     return int(len(X) - len(np.unique(rows)))
 
@@ -266,7 +285,12 @@ class Geometry:
 
 
 def diagnose(
-    X: np.ndarray, *, seed: int = 0, k: int = HUBNESS_K, neighbors: Neighbors | None = None
+    X: np.ndarray,
+    *,
+    seed: int = 0,
+    k: int = HUBNESS_K,
+    neighbors: Neighbors | None = None,
+    sparse: sp.csr_matrix | None = None,
 ) -> Geometry:
     """All label-free diagnostics of ``X`` ``(n, dim)`` and the verdict (:func:`verdict`).
 
@@ -277,6 +301,9 @@ def diagnose(
         neighbors: the cosine neighbour graph of every row (``inspect`` computes it once
             for its neighbour lists, label agreement and hubness); used only when every
             row is finite (see :func:`hubness`).
+        sparse: the CSR view of ``X`` (:func:`reprlearn.evaluation.sparsity.sparse_view`)
+            when the caller has built it (``inspect``); used only when every row is
+            finite, instead of building it again.
     """
     X = np.asarray(X, dtype=np.float32)
     n, dim = X.shape
@@ -288,7 +315,7 @@ def diagnose(
         F = X[~(nan_mask | inf_mask).any(axis=1)]
     m = len(F)
     norms = np.sqrt(np.einsum("ij,ij->i", F, F, dtype=np.float64)) if m else np.zeros(1)
-    S = sparse_view(F) if m else None
+    S = sparse if sparse is not None and m == n else sparse_view(F) if m else None
     A = F if S is None else S  # TF-IDF rows: one CSR view for all the measures below
     g = Geometry(
         num_items=n,
@@ -299,7 +326,7 @@ def diagnose(
         nan_values=int(nan_mask.sum()),
         inf_values=int(inf_mask.sum()),
         zero_rows=int((norms == 0).sum()) if m else 0,
-        duplicate_rows=duplicate_rows(F),
+        duplicate_rows=duplicate_rows(F, S),
         norm_mean=float(norms.mean()),
         norm_std=float(norms.std()),
         norm_min=float(norms.min()),

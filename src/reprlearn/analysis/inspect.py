@@ -235,7 +235,7 @@ def inspect(
     rows = _neighbor_rows(nb, ids, label_of, items)
     query_rows = _query_rows(qnb, list(queries or []), ids, label_of, items) if qnb else []
     agreement, chance, n_queries = _agreement(space, y, k, seed, graph)
-    geo = diagnose(X, seed=seed, neighbors=graph)
+    geo = diagnose(X, seed=seed, neighbors=graph, sparse=space.sparse)
     proj = _project(space, projection, seed)
     files = _write_files(out, store, X, y, ids, picked, rows, geo, proj, items, modality)
     files.update(_write_tables(out, store, y, ids, proj, query_rows))
