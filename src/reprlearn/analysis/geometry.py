@@ -191,7 +191,7 @@ def _sparse_k_occurrence(S, k: int) -> np.ndarray:
 
 
 def sparse_nearest_neighbors(
-    S, k: int, queries: np.ndarray | None = None, chunk: int = 2_048
+    S, k: int, queries: np.ndarray | None = None, chunk: int | None = None
 ) -> Neighbors:
     """:func:`reprlearn.analysis.neighbors.nearest_neighbors` (exact cosine, self excluded)
     for mostly-zero rows ``S`` ``(n, dim)`` (CSR, or an array :func:`sparse_view` takes),

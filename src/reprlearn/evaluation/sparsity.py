@@ -67,8 +67,11 @@ def unit_rows(S) -> sp.csr_matrix:
     return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ S).tocsr()
 
 
+BLOCK_BYTES = 16 * 2**20  # one product block; glibc reuses freed blocks up to 32 MiB
+
+
 def sparse_cosine_topk(
-    Q, K, k: int, *, exclude: np.ndarray | None = None, chunk: int = 2_048
+    Q, K, k: int, *, exclude: np.ndarray | None = None, chunk: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-``k`` cosines of sparse query rows ``Q`` ``(m, dim)`` against sparse key
     rows ``K`` ``(n, dim)`` (mostly zeros, e.g. TF-IDF), by chunks of queries: the unit
@@ -82,7 +85,10 @@ def sparse_cosine_topk(
     Args:
         exclude: int ``(m,)``, a key index per query never returned (the query itself in
             a leave-one-out search), or None.
-        chunk: queries per product (bounds memory at ``chunk x n`` floats).
+        chunk: queries per product (bounds memory at ``chunk x n`` floats); default: as
+            many as fill 16 MiB (64 to 2,048). A larger block is ``mmap``-ed afresh for
+            every chunk and its pages faulted in again: every item of 10,000 TF-IDF rows
+            against all took 1.26 s at 2,048 queries a chunk (82 MB) and 0.63 s at 512.
 
     Returns:
         ``(cosines float32 (m, k), indices int64 (m, k))``, most similar first; ties among
@@ -90,6 +96,7 @@ def sparse_cosine_topk(
     """
     import torch
 
+    chunk = chunk or int(np.clip(BLOCK_BYTES // (4 * max(K.shape[0], 1)), 64, 2_048))
     Q = unit_rows(Q).astype(np.float32)
     KT = unit_rows(K).astype(np.float32).T.tocsr()
     if Q.shape[0] >= K.shape[0] // 2:
