@@ -67,7 +67,7 @@ def unit_rows(S) -> sp.csr_matrix:
     return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ S).tocsr()
 
 
-BLOCK_BYTES = 16 * 2**20  # one product block; glibc reuses freed blocks up to 32 MiB
+BLOCK_BYTES = 16 * 2**20  # one product block of sparse_cosine_topk (see there)
 
 
 def sparse_cosine_topk(
@@ -86,9 +86,10 @@ def sparse_cosine_topk(
         exclude: int ``(m,)``, a key index per query never returned (the query itself in
             a leave-one-out search), or None.
         chunk: queries per product (bounds memory at ``chunk x n`` floats); default: as
-            many as fill 16 MiB (64 to 2,048). A larger block is ``mmap``-ed afresh for
-            every chunk and its pages faulted in again: every item of 10,000 TF-IDF rows
-            against all took 1.26 s at 2,048 queries a chunk (82 MB) and 0.63 s at 512.
+            many as fill 16 MiB (64 to 2,048). Measured on every item of 10,000 TF-IDF
+            rows against all: the first search of a process took 1.15-1.26 s at 2,048
+            queries a chunk (82 MB blocks) and 0.61-0.63 s at 512 (20 MB), later ones
+            0.5 s either way (why, not established: minor page faults were about equal).
 
     Returns:
         ``(cosines float32 (m, k), indices int64 (m, k))``, most similar first; ties among
