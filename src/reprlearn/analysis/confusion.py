@@ -22,22 +22,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from reprlearn.analysis.glyph_text import add_text, text_collection
-from reprlearn.analysis.matrix_figure import DPI, axis_labels, cell_values, cells, widest
+from reprlearn.analysis.matrix_figure import (
+    PAD,
+    axis_labels,
+    cell_values,
+    cells,
+    colour_bar,
+    matrix_axes,
+    widest,
+)
 from reprlearn.analysis.plots import save_cropped
 from reprlearn.tables import write_csv
 
 MANY_CLASSES = 20
 CELL_TEXT_MAX = 30
-PAD = 0.2  # inches of white kept around the measured labels before cropping
 AXIS_NAME_ROOM = 0.25  # inches for "true class" / "predicted class" beyond the labels
-TITLE_ROOM = 0.5  # inches above the matrix for the title
-COLORBAR_ROOM = 1.4  # inches right of the matrix for the colour bar, its ticks and label
 
 
 def _names(confusion: np.ndarray, class_names: Sequence[str] | None) -> list[str]:
@@ -170,17 +174,11 @@ def confusion_figure(
     side = float(np.clip(0.42 * k, 3.5, 16.0))
     font = 8.0 if k <= 20 else float(np.clip(240 / k, 5, 8))
     pad = 3.5 / 72  # inches from the matrix to a label
-    left = PAD + AXIS_NAME_ROOM + widest(names, font) + pad
-    bottom = PAD + AXIS_NAME_ROOM + widest(names, font) + pad
-    fig = Figure(figsize=(left + side + COLORBAR_ROOM, bottom + side + TITLE_ROOM), dpi=DPI)
-    FigureCanvasAgg(fig)
-    w, h = fig.get_size_inches()
-    ax = fig.add_axes((left / w, bottom / h, side / w, side / h))
+    left = bottom = PAD + AXIS_NAME_ROOM + widest(names, font) + pad  # same names both ways
+    fig, ax = matrix_axes(left, bottom, side)
     colours = ScalarMappable(norm=Normalize(0.0, 1.0), cmap="Blues")
     rgba = colours.to_rgba(share, bytes=True)
     cells(ax, rgba)
-    ax.set_xticks([])
-    ax.set_yticks([])
     axis_labels(ax, fig, names, names, font, pad)
     add_text(fig, (left + side / 2, PAD), "predicted class", 9, ha="center", va="bottom")
     true = text_collection(fig, ["true class"], [(PAD, bottom + side / 2)], fig.dpi_scale_trans,
@@ -192,10 +190,7 @@ def confusion_figure(
         rows, cols = np.nonzero(confusion)
         counts = [str(int(c)) for c in confusion[rows, cols]]
         cell_values(ax, counts, rows, cols, rgba, min(7.0, font))
-    cax = fig.add_axes(((left + side + 0.15) / w, bottom / h, 0.15 / w, side / h))
-    bar = fig.colorbar(colours, cax=cax)
-    bar.set_label("share of the true class's items", fontsize=8)
-    bar.ax.tick_params(labelsize=7)
+    colour_bar(fig, colours, left, bottom, side, "share of the true class's items")
     return fig
 
 

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib import colors as mcolors
-from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import ScaledTranslation
@@ -25,11 +27,15 @@ from matplotlib.transforms import ScaledTranslation
 from reprlearn.analysis.glyph_text import text_collection
 
 DPI = 150
+PAD = 0.2  # inches of white kept around the measured labels before cropping
+TITLE_ROOM = 0.5  # inches above the matrix for the title
+COLORBAR_ROOM = 1.4  # inches right of the matrix for the colour bar, its ticks and label
 
 
 def widest(texts: Sequence[str], fontsize: float) -> float:
     """Width in inches of the widest of ``texts`` at ``fontsize`` points (Agg's metrics;
-    0.0 for none)."""
+    0.0 for none). :func:`reprlearn.analysis.glyph_text.text_box` measures the same width
+    but in points, which rounds differently in the last bit (and moves pixels)."""
     renderer = _metrics_renderer()
     prop = FontProperties(size=fontsize)
     widths = [renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in set(texts)]
@@ -39,6 +45,31 @@ def widest(texts: Sequence[str], fontsize: float) -> float:
 @functools.lru_cache(maxsize=1)
 def _metrics_renderer() -> RendererAgg:
     return RendererAgg(1, 1, DPI)
+
+
+def matrix_axes(left: float, bottom: float, side: float) -> tuple[Figure, Axes]:
+    """A figure (``DPI``, Agg canvas attached) holding a ``side`` x ``side`` inch axes
+    without ticks at ``(left, bottom)`` inches from its bottom left, with
+    :data:`TITLE_ROOM` above the axes and :data:`COLORBAR_ROOM` right of it."""
+    fig = Figure(figsize=(left + side + COLORBAR_ROOM, bottom + side + TITLE_ROOM), dpi=DPI)
+    FigureCanvasAgg(fig)
+    w, h = fig.get_size_inches()
+    ax = fig.add_axes((left / w, bottom / h, side / w, side / h))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig, ax
+
+
+def colour_bar(
+    fig: Figure, colours: ScalarMappable, left: float, bottom: float, side: float, label: str
+) -> None:
+    """The colour bar of ``colours`` right of the matrix of :func:`matrix_axes` (same
+    ``left, bottom, side`` inches), as tall as it, labelled ``label``."""
+    w, h = fig.get_size_inches()
+    cax = fig.add_axes(((left + side + 0.15) / w, bottom / h, 0.15 / w, side / h))
+    bar = fig.colorbar(colours, cax=cax)
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
 
 
 def cells(ax, rgba: np.ndarray) -> None:
@@ -86,4 +117,15 @@ def cell_values(ax, texts: Sequence[str], rows, cols, rgba: np.ndarray, fontsize
                                       ha="center", va="center"), autolim=False)  # fmt: skip
 
 
-__all__ = ["DPI", "axis_labels", "cell_values", "cells", "widest"]
+__all__ = [
+    "COLORBAR_ROOM",
+    "DPI",
+    "PAD",
+    "TITLE_ROOM",
+    "axis_labels",
+    "cell_values",
+    "cells",
+    "colour_bar",
+    "matrix_axes",
+    "widest",
+]

@@ -39,7 +39,7 @@ from reprlearn.analysis.glyph_text import (
 from reprlearn.analysis.glyph_text import (
     line_metrics as _line_metrics,
 )
-from reprlearn.analysis.matrix_figure import DPI, cell_values
+from reprlearn.analysis.matrix_figure import DPI, PAD, cell_values, colour_bar, matrix_axes
 from reprlearn.analysis.matrix_figure import axis_labels as _axis_labels
 from reprlearn.analysis.matrix_figure import cells as _cells
 from reprlearn.analysis.matrix_figure import widest as _widest
@@ -48,9 +48,6 @@ TEXT_CHARS = 30
 THUMB_PX = 48
 LEGEND_MAX = 20  # classes with a legend; above, names of a few centroids only
 NAMED_MAX = 12  # most class names written on a map with more than LEGEND_MAX classes
-PAD = 0.2  # inches of white kept around a heatmap's measured labels before cropping
-TITLE_ROOM = 0.5  # inches above the matrix for the title
-COLORBAR_ROOM = 1.4  # inches right of the matrix for the colour bar, its ticks and label
 MAP_SIZE = (7.5, 6.0)  # inches, the map wider when legend names need it
 MAP_AXES = (0.675, 4.95)  # inches: the map's left edge and width
 MAP_SIDE_X = 5.775  # inches: the legend's (or the many-classes note's) left edge
@@ -121,27 +118,20 @@ def similarity_figure(
     pad = (cell * 72 + 4 if thumbnails else 3.5) / 72  # inches from the matrix to a label
     left = PAD + _widest(row_names, font) + pad
     bottom = PAD + _widest(names, font) + pad
-    fig = Figure(figsize=(left + side + COLORBAR_ROOM, bottom + side + TITLE_ROOM), dpi=DPI)
-    FigureCanvasAgg(fig)
-    w, h = fig.get_size_inches()
-    ax = fig.add_axes((left / w, bottom / h, side / w, side / h))
+    fig, ax = matrix_axes(left, bottom, side)
     colours = ScalarMappable(norm=_centred_norm(sim), cmap="RdBu_r")
     rgba = colours.to_rgba(sim, bytes=True)
     _cells(ax, rgba)
     fig.text(left, bottom + side + 8 / 72, title, fontsize=11, ha="left", va="baseline",
              transform=fig.dpi_scale_trans, parse_math=False)  # fmt: skip
-    ax.set_xticks([])
-    ax.set_yticks([])
     _axis_labels(ax, fig, names, row_names, font, pad)
     _group_lines(ax, names)
     if n <= 20:
         _write_values(ax, sim, rgba)
     if thumbnails:
         _draw_thumbnails(fig, thumbnails, (left, bottom, side), cell)
-    cax = fig.add_axes(((left + side + 0.15) / w, bottom / h, 0.15 / w, side / h))
-    bar = fig.colorbar(colours, cax=cax)
-    bar.set_label("cosine similarity (white = mean of all pairs shown)", fontsize=8)
-    bar.ax.tick_params(labelsize=7)
+    colour_bar(fig, colours, left, bottom, side,
+               "cosine similarity (white = mean of all pairs shown)")  # fmt: skip
     return fig
 
 
