@@ -190,7 +190,7 @@ def test_probe_of_a_sparse_store_gives_the_scores_of_the_dense_rows(make_store):
     assert result.results["logme"] == logme(X, y)
     mt = mteb_classification(X[a], y[a], X[b], y[b], split="stratified 20% holdout")
     assert result.results["mteb"].to_dict() == mt.to_dict()
-    X, y = sparse_text(n=120, dim=300, classes=4)  # SentEval's fits take dense rows
+    X, y = sparse_text(n=120, dim=300, classes=4)  # SentEval fits the CSR rows sparse
     small = make_store("small", X, y, encoder="tfidf")
     assert 0.25 < probe(small, "senteval", folds=2).results["senteval"].test.value <= 1.0
 

@@ -19,8 +19,9 @@ comma-separated list (``"linear,knn"``) or a sequence of names.
 
 Mostly-zero rows (TF-IDF, :mod:`reprlearn.evaluation.sparsity`) are viewed as CSR once,
 split once, and every protocol takes the CSR rows (the same scores as the dense rows,
-``tests/evaluation/test_fast_paths_pinned.py``; SentEval's scikit-learn fits take them
-densified). Before, each protocol built its own CSR view of a dense copy of its split.
+``tests/evaluation/test_fast_paths_pinned.py``; SentEval's scikit-learn fits take them as
+CSR too, the same models up to rounding: see :mod:`reprlearn.evaluation.senteval`).
+Before, each protocol built its own CSR view of a dense copy of its split.
 
 Two stores must live in the same embedding space: a fitted encoder (``tfidf``, ``lsa``,
 ``pca``) fitted separately on each split gives two unrelated spaces, which
@@ -50,7 +51,7 @@ from reprlearn.evaluation.logme import logme
 from reprlearn.evaluation.mteb import MTEBResult, holdout_indices, mteb_classification
 from reprlearn.evaluation.result import fmt, jsonable, plain_text
 from reprlearn.evaluation.senteval import SentEvalResult, senteval_cv, senteval_split
-from reprlearn.evaluation.sparsity import dense, sparse_split
+from reprlearn.evaluation.sparsity import sparse_split
 from reprlearn.evaluation.statistics import Score
 from reprlearn.store import EmbeddingStore, StoreSample
 
@@ -467,11 +468,10 @@ def _run(name: str, X: np.ndarray, y: np.ndarray, s: Split, o: dict[str, Any]) -
         )
     if name == "kmeans":
         return kmeans_clustering(X, y, seed=seed)
-    if name == "senteval":  # scikit-learn's fits on dense rows, as SentEval's
+    if name == "senteval":  # scikit-learn fits CSR rows (TF-IDF) sparse
         if s.given:
-            return senteval_split(dense(s.X_train), s.y_train, dense(s.X_test), s.y_test,
-                                  k=o["folds"])  # fmt: skip
-        return senteval_cv(dense(X), y, k=o["folds"])
+            return senteval_split(s.X_train, s.y_train, s.X_test, s.y_test, k=o["folds"])
+        return senteval_cv(X, y, k=o["folds"])
     if name == "mteb":
         return mteb_classification(
             s.X_train,
