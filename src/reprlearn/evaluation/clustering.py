@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
 
+from reprlearn.evaluation.blas_threads import blas_threads_for
 from reprlearn.evaluation.knn import l2_normalize
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.evaluation.sparsity import sparse_view
@@ -115,9 +116,10 @@ def kmeans_clustering(
         Xn = S
     init = "k-means++" if sp.issparse(Xn) else kmeans_plusplus_float64
     runs = []
-    for r in range(repeats):
-        assignment = KMeans(k, init=init, n_init=n_init, random_state=seed + r).fit_predict(Xn)
-        runs.append(cluster_scores(y, assignment))
+    with blas_threads_for(X.shape[0] * X.shape[1] * k):  # small: one thread (see there)
+        for r in range(repeats):
+            km = KMeans(k, init=init, n_init=n_init, random_state=seed + r)
+            runs.append(cluster_scores(y, km.fit_predict(Xn)))
     return ClusteringResult(
         v_measure=mean_std([s["v_measure"] for s in runs]),
         nmi=mean_std([s["nmi"] for s in runs]),

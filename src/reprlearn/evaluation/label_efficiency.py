@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reprlearn.evaluation.blas_threads import blas_threads_for
 from reprlearn.evaluation.linear_probe import LinearProbe
 from reprlearn.evaluation.result import ResultMixin
 from reprlearn.evaluation.sparsity import sparse_split
@@ -115,30 +116,32 @@ def label_efficiency(
     largest = int(counts.max())
     rng = np.random.default_rng(seed)
     result = LabelEfficiencyResult([], [], [], repeats)
-    for budget in budgets:
-        if budget != "all" and (not isinstance(budget, int | np.integer) or budget < 1):
-            raise ValueError(f"budgets must be positive ints or 'all', got {budget!r}")
-        if budget != "all" and budget >= largest and "all" in budgets:
-            result.notes.append(_budget_note(int(budget), counts, True, len(y_train)))
-            continue
-        draws = (
-            [np.arange(len(y_train))]
-            if budget == "all"
-            else [sample_per_class(y_train, int(budget), rng) for _ in range(repeats)]
-        )
-        accs = []
-        for idx in draws:
-            if len(np.unique(y_train[idx])) < 2:
-                raise ValueError("label efficiency needs at least 2 classes")
-            if budget == "all" and all_accuracy is not None:
-                accs.append(float(all_accuracy))
+    work = max(len(y_train), len(y_test)) * X_train.shape[1] * len(counts)
+    with blas_threads_for(work):  # small: one BLAS thread (see there)
+        for budget in budgets:
+            if budget != "all" and (not isinstance(budget, int | np.integer) or budget < 1):
+                raise ValueError(f"budgets must be positive ints or 'all', got {budget!r}")
+            if budget != "all" and budget >= largest and "all" in budgets:
+                result.notes.append(_budget_note(int(budget), counts, True, len(y_train)))
                 continue
-            probe = LinearProbe(C=C, device=device).fit(X_train[idx], y_train[idx])
-            accs.append(probe.score(X_test, y_test))
-        result.budgets.append(budget if budget == "all" else int(budget))
-        result.accuracy.append(mean_std(accs))
-        result.n_train.append(len(draws[0]))
-        result.per_repeat.append([float(a) for a in accs])
-        if budget != "all" and (note := _budget_note(int(budget), counts, False, len(idx))):
-            result.notes.append(note)
+            draws = (
+                [np.arange(len(y_train))]
+                if budget == "all"
+                else [sample_per_class(y_train, int(budget), rng) for _ in range(repeats)]
+            )
+            accs = []
+            for idx in draws:
+                if len(np.unique(y_train[idx])) < 2:
+                    raise ValueError("label efficiency needs at least 2 classes")
+                if budget == "all" and all_accuracy is not None:
+                    accs.append(float(all_accuracy))
+                    continue
+                probe = LinearProbe(C=C, device=device).fit(X_train[idx], y_train[idx])
+                accs.append(probe.score(X_test, y_test))
+            result.budgets.append(budget if budget == "all" else int(budget))
+            result.accuracy.append(mean_std(accs))
+            result.n_train.append(len(draws[0]))
+            result.per_repeat.append([float(a) for a in accs])
+            if budget != "all" and (note := _budget_note(int(budget), counts, False, len(idx))):
+                result.notes.append(note)
     return result

@@ -1,0 +1,31 @@
+"""One BLAS thread for small evaluation work.
+
+OpenBLAS (numpy's and scipy's BLAS) splits every product over all cores, and after each
+call its threads keep spinning for a while. For the small products of an evaluation
+protocol this costs more than it gives: the split itself, and the spinning threads take
+the cores from the OpenMP threads of scikit-learn's k-means or from torch. Measured on the
+10k-text, 54-class set of ``benchmarks/compare_stages.py`` on 2 cores, with the same scores
+bit for bit: k-means 1.84 -> 1.35 s (LSA-256) and 2.58 -> 2.30 s (MiniLM), label
+efficiency 0.95 -> 0.66 s (LSA-256); one SentEval fit on 8,100 x 384 rows 3.9 -> 1.75 s.
+
+Larger work (``n * dim * k`` of at least :data:`SMALL_WORK` multiply-adds, the bound the
+linear probe uses for torch's threads) keeps every thread.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+
+from threadpoolctl import threadpool_limits
+
+SMALL_WORK = 1_000_000_000  # n * dim * k multiply-adds below which BLAS runs on one thread
+
+
+def blas_threads_for(work: float) -> AbstractContextManager:
+    """A context in which numpy's and scipy's BLAS run on one thread when ``work`` (the
+    protocol's ``n * dim * k`` multiply-adds) is below :data:`SMALL_WORK`, and on every
+    thread otherwise."""
+    return threadpool_limits(1, user_api="blas") if work < SMALL_WORK else nullcontext()
+
+
+__all__ = ["SMALL_WORK", "blas_threads_for"]
