@@ -1,12 +1,14 @@
 """One BLAS thread for small evaluation work.
 
-OpenBLAS (numpy's and scipy's BLAS) splits every product over all cores, and after each
-call its threads keep spinning for a while. For the small products of an evaluation
-protocol this costs more than it gives: the split itself, and the spinning threads take
-the cores from the OpenMP threads of scikit-learn's k-means or from torch. Measured on the
-10k-text, 54-class set of ``benchmarks/compare_stages.py`` on 2 cores, with the same scores
-bit for bit: k-means 1.84 -> 1.35 s (LSA-256) and 2.58 -> 2.30 s (MiniLM), label
-efficiency 0.95 -> 0.66 s (LSA-256); one SentEval fit on 8,100 x 384 rows 3.9 -> 1.75 s.
+OpenBLAS (numpy's and scipy's BLAS) splits every product over all cores, and its idle
+threads spin for a while before they sleep (its build option ``THREAD_TIMEOUT``). For the
+small products of an evaluation protocol this costs more than it gives: the split
+itself, and (the likely reason, not measured apart) spinning threads that take the cores
+from the OpenMP threads of scikit-learn's k-means or from torch. Measured on the
+10k-text, 54-class set of ``benchmarks/compare_stages.py`` on 2 cores (medians of 3
+rounds, the same scores bit for bit): k-means 1.80 -> 1.42 s (LSA-256) and 2.65 -> 2.44 s
+(MiniLM), label efficiency 0.77 -> 0.70 s (LSA-256) and 0.62 -> 0.36 s (MiniLM); one
+SentEval fit on 8,100 x 384 rows 3.9 -> 1.75 s.
 
 Larger work (``n * dim * k`` of at least :data:`SMALL_WORK` multiply-adds, the bound the
 linear probe uses for torch's threads) keeps every thread.
