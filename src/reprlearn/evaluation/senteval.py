@@ -138,8 +138,9 @@ def senteval_cv(
         regs: the ``C`` grid. seed: ``LogisticRegression``'s ``random_state`` (the folds
             use SentEval's fixed 1111). max_iter: LogisticRegression iterations.
         n_jobs: worker processes for the fits (joblib; default one per core, at most
-            :data:`MAX_JOBS`: each worker holds a copy of its training rows). The scores
-            do not depend on it.
+            :data:`MAX_JOBS`: each worker holds a copy of its training rows; the
+            environment variable ``LOKY_MAX_CPU_COUNT`` lowers the core count joblib
+            sees). The scores do not depend on it.
 
     Raises:
         ValueError: a class with fewer than ``k`` items.
