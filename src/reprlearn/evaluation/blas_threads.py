@@ -20,7 +20,9 @@ from contextlib import AbstractContextManager, nullcontext
 
 from threadpoolctl import threadpool_limits
 
-SMALL_WORK = 1_000_000_000  # n * dim * k multiply-adds below which BLAS runs on one thread
+# n * dim * k multiply-adds below which BLAS runs on one thread (and the linear probe's
+# L-BFGS on one torch thread: evaluation.linear_probe._cpu_threads)
+SMALL_WORK = 1_000_000_000
 
 
 def blas_threads_for(work: float) -> AbstractContextManager:

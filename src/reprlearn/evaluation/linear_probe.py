@@ -28,11 +28,10 @@ import torch
 from sklearn.metrics import confusion_matrix, f1_score
 
 from reprlearn.device import resolve_device
+from reprlearn.evaluation.blas_threads import SMALL_WORK
 from reprlearn.evaluation.result import ResultMixin, fmt
 from reprlearn.evaluation.sparsity import sparse_view, used_columns
 from reprlearn.evaluation.statistics import Score, accuracy_with_ci
-
-SMALL_WORK = 1_000_000_000  # n * dim * k below which L-BFGS runs on one thread
 
 
 class LinearProbe:
